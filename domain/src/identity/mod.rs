@@ -1,0 +1,7 @@
+//! Users, roles and what each role may do.
+
+mod role;
+mod user;
+
+pub use role::{Permission, Role};
+pub use user::{PasswordPolicyError, User, UserCommand, UserError, UserEvent, Username, check_password_policy};
