@@ -1,0 +1,101 @@
+//! Server functions: thin wrappers that resolve the caller and delegate to the `Backend`.
+
+use domain::device::DeviceDraft;
+use domain::identity::Role;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::model::{
+    AuditEntry, AuditQuery, CurrentUser, Dashboard, DeviceDetail, DeviceQuery, DeviceRow, Facets, ImportReport,
+    Invitation, Page, SearchHit, UserRow,
+};
+
+#[server(input = Json)]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    Ok(crate::ssr::user().await.ok())
+}
+
+#[server(input = Json)]
+pub async fn list_devices(query: DeviceQuery) -> Result<Page<DeviceRow>, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.list_devices(&user, query).await
+}
+
+#[server(input = Json)]
+pub async fn get_device(id: String) -> Result<DeviceDetail, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.device(&user, &id).await
+}
+
+#[server(input = Json)]
+pub async fn register_device(draft: DeviceDraft) -> Result<DeviceRow, AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.register_device(&ctx, draft).await
+}
+
+#[server(input = Json)]
+pub async fn update_device(id: String, draft: DeviceDraft, expected_version: i64) -> Result<DeviceRow, AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.update_device(&ctx, &id, draft, Some(expected_version)).await
+}
+
+#[server(input = Json)]
+pub async fn set_device_status(id: String, decommission: bool, reason: String) -> Result<DeviceRow, AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.set_device_status(&ctx, &id, decommission, reason).await
+}
+
+#[server(input = Json)]
+pub async fn import_devices(csv: String) -> Result<ImportReport, AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.import_devices(&ctx, csv).await
+}
+
+#[server(input = Json)]
+pub async fn device_facets() -> Result<Facets, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.facets(&user).await
+}
+
+#[server(input = Json)]
+pub async fn audit_trail(query: AuditQuery) -> Result<Page<AuditEntry>, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.audit(&user, query).await
+}
+
+#[server(input = Json)]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.dashboard(&user).await
+}
+
+#[server(input = Json)]
+pub async fn global_search(q: String) -> Result<Vec<SearchHit>, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.search(&user, &q).await
+}
+
+#[server(input = Json)]
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
+    let user = crate::ssr::user().await?;
+    crate::ssr::backend()?.users(&user).await
+}
+
+#[server(input = Json)]
+pub async fn invite_user(username: String, display_name: String, role: Role) -> Result<Invitation, AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.invite_user(&ctx, username, display_name, role).await
+}
+
+#[server(input = Json)]
+pub async fn change_role(username: String, role: Role) -> Result<(), AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.change_role(&ctx, &username, role).await
+}
+
+#[server(input = Json)]
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    let ctx = crate::ssr::context().await?;
+    crate::ssr::backend()?.change_own_password(&ctx, current, new).await
+}

@@ -1,0 +1,3 @@
+//! Ports to the outside world.
+
+pub mod store;

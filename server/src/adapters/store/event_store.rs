@@ -1,0 +1,129 @@
+//! The write side: cqrs-es frameworks over postgres-es, plus readers of the global log.
+
+use std::collections::HashMap;
+
+use cqrs_es::AggregateError;
+use domain::device::Device;
+use domain::identity::User;
+use domain::metadata::EventMetadata;
+use postgres_es::{PostgresCqrs, postgres_snapshot_cqrs};
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, Row};
+
+/// Aggregates snapshot every this many events, so a command costs the same on a device with
+/// 100 events as on one with 100,000.
+pub const SNAPSHOT_EVERY: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored event {position} is unreadable: {reason}")]
+    Corrupt { position: i64, reason: String },
+}
+
+/// One event as read from the global log.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub tx_id: i64,
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: EventMetadata,
+}
+
+pub struct EventStore {
+    pub pool: PgPool,
+    pub devices: PostgresCqrs<Device>,
+    pub users: PostgresCqrs<User>,
+}
+
+impl EventStore {
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            devices: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            users: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            pool,
+        }
+    }
+
+    /// The (tx_id, position) of the newest event of an aggregate, to wait for projections.
+    pub async fn head_of(&self, aggregate_type: &str, aggregate_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT tx_id::text::bigint AS tx_id, global_position FROM events
+             WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get("tx_id"), r.get("global_position"))))
+    }
+}
+
+/// Human-readable cause of a failed command, for logs.
+pub fn describe<E: std::error::Error>(e: &AggregateError<E>) -> String {
+    match e {
+        AggregateError::UserError(u) => u.to_string(),
+        AggregateError::AggregateConflict => "concurrent modification".into(),
+        AggregateError::DatabaseConnectionError(d) => format!("database connection: {d}"),
+        AggregateError::DeserializationError(d) => format!("deserialization: {d}"),
+        AggregateError::UnexpectedError(d) => format!("unexpected: {d}"),
+    }
+}
+
+fn parse_metadata(position: i64, v: Value) -> Result<EventMetadata, StoreError> {
+    let map: HashMap<String, String> =
+        serde_json::from_value(v).map_err(|e| StoreError::Corrupt { position, reason: format!("metadata: {e}") })?;
+    Ok(EventMetadata::from_map(&map))
+}
+
+/// Events committed after `(tx_id, position)`, in global order, at most `limit`.
+///
+/// Only transactions older than every running one are read (`tx_id < xmin`), so an event
+/// written by a slow transaction that commits later cannot be skipped: it will be read on a
+/// later call because its `tx_id` is still above the checkpoint.
+pub async fn read_committed_after<'e, E>(
+    executor: E,
+    after: (i64, i64),
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let rows = sqlx::query(
+        "SELECT tx_id::text::bigint AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
+                event_type, event_version, payload, metadata
+           FROM events
+          WHERE (tx_id, global_position) > ($1::text::xid8, $2)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, global_position
+          LIMIT $3",
+    )
+    .bind(after.0.to_string())
+    .bind(after.1)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let position: i64 = r.get("global_position");
+            Ok(StoredEvent {
+                tx_id: r.get("tx_id"),
+                position,
+                aggregate_type: r.get("aggregate_type"),
+                aggregate_id: r.get("aggregate_id"),
+                sequence: r.get("sequence"),
+                event_type: r.get("event_type"),
+                event_version: r.get("event_version"),
+                payload: r.get("payload"),
+                metadata: parse_metadata(position, r.get("metadata"))?,
+            })
+        })
+        .collect()
+}

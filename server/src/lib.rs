@@ -1,0 +1,12 @@
+//! NetLedger server: settings, wiring, adapters, HTTP and the command line.
+
+pub mod adapters;
+pub mod backend;
+pub mod bench;
+pub mod cli;
+pub mod embedded_pg;
+pub mod http;
+pub mod identity;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
