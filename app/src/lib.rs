@@ -1,4 +1,5 @@
 //! NetLedger's browser UI: one Leptos app rendered on the server and hydrated in the browser.
+#![recursion_limit = "256"]
 #![allow(clippy::must_use_candidate)]
 // `#[component]` functions take their props by value and return opaque views.
 #![allow(clippy::needless_pass_by_value)]

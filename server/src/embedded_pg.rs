@@ -229,7 +229,10 @@ impl EmbeddedPostgres {
                 Ok(()) => return Ok(cluster),
                 // It was shutting down or crashing: start it afresh below.
                 Err(EmbeddedPgError::ServerExited { .. }) => {
-                    tracing::info!(pid, "the running embedded PostgreSQL server exited; starting it again");
+                    tracing::info!(
+                        pid,
+                        "the running embedded PostgreSQL server exited; starting it again"
+                    );
                 }
                 Err(error) => return Err(error),
             }
@@ -245,7 +248,10 @@ impl EmbeddedPostgres {
         while let Err(start_error) = cluster.pg_ctl_start().await {
             // Another process may have started the same cluster at the same moment: use its server.
             if let Some((pid, port)) = cluster.running_server().await {
-                tracing::info!(port, "another process started the embedded PostgreSQL cluster first; reusing it");
+                tracing::info!(
+                    port,
+                    "another process started the embedded PostgreSQL cluster first; reusing it"
+                );
                 cluster.port = port;
                 cluster.attach(Some(pid)).await?;
                 return Ok(cluster);
@@ -278,7 +284,10 @@ impl EmbeddedPostgres {
 
     /// Connection URL for the application's role and database.
     pub fn url(&self) -> String {
-        format!("postgres://{APP_ROLE}@127.0.0.1:{}/{APP_DATABASE}", self.port)
+        format!(
+            "postgres://{APP_ROLE}@127.0.0.1:{}/{APP_DATABASE}",
+            self.port
+        )
     }
 
     /// Connection URL for the cluster's superuser (administration and tests).
@@ -305,7 +314,9 @@ impl EmbeddedPostgres {
     /// so that a cluster shared with a running `netledger serve` stays up. Calling it twice is harmless.
     pub async fn stop(&self) -> Result<(), EmbeddedPgError> {
         if !self.started_here.swap(false, Ordering::SeqCst) {
-            tracing::debug!("embedded PostgreSQL cluster not started by this process; leaving it running");
+            tracing::debug!(
+                "embedded PostgreSQL cluster not started by this process; leaving it running"
+            );
             return Ok(());
         }
         let args = [
@@ -371,12 +382,16 @@ impl EmbeddedPostgres {
             .ssl_mode(PgSslMode::Disable);
         let started = Instant::now();
         loop {
-            let last_error =
-                match tokio::time::timeout(CONNECT_ATTEMPT_TIMEOUT, PgConnection::connect_with(&options)).await {
-                    Ok(Ok(conn)) => return Ok(conn),
-                    Ok(Err(error)) => error.to_string(),
-                    Err(_) => format!("no answer within {} s", CONNECT_ATTEMPT_TIMEOUT.as_secs()),
-                };
+            let last_error = match tokio::time::timeout(
+                CONNECT_ATTEMPT_TIMEOUT,
+                PgConnection::connect_with(&options),
+            )
+            .await
+            {
+                Ok(Ok(conn)) => return Ok(conn),
+                Ok(Err(error)) => error.to_string(),
+                Err(_) => format!("no answer within {} s", CONNECT_ATTEMPT_TIMEOUT.as_secs()),
+            };
             if let Some(pid) = server_pid.filter(|pid| !process_is_postgres(*pid)) {
                 return Err(EmbeddedPgError::ServerExited {
                     pid,
@@ -412,7 +427,10 @@ impl EmbeddedPostgres {
                     if process_is_postgres(pid) {
                         return Some((pid, port));
                     }
-                    tracing::debug!(pid, "ignoring the stale postmaster.pid of a server that is gone");
+                    tracing::debug!(
+                        pid,
+                        "ignoring the stale postmaster.pid of a server that is gone"
+                    );
                     return None;
                 }
                 // The postmaster writes the file in steps: give a starting server a moment.
@@ -423,7 +441,8 @@ impl EmbeddedPostgres {
     }
 
     async fn initdb(&self) -> Result<(), EmbeddedPgError> {
-        let mut entries = std::fs::read_dir(&self.data_dir).map_err(io_error("read", &self.data_dir))?;
+        let mut entries =
+            std::fs::read_dir(&self.data_dir).map_err(io_error("read", &self.data_dir))?;
         if entries.next().is_some() {
             return Err(EmbeddedPgError::NotADataDirectory {
                 dir: self.data_dir.clone(),
@@ -457,7 +476,8 @@ impl EmbeddedPostgres {
             .open(log)
             .map_err(io_error("create", log))?;
         if let Some(user) = self.run_as {
-            std::os::unix::fs::chown(log, Some(user.uid), Some(user.gid)).map_err(io_error("chown", log))?;
+            std::os::unix::fs::chown(log, Some(user.uid), Some(user.gid))
+                .map_err(io_error("chown", log))?;
         }
         Ok(())
     }
@@ -486,12 +506,14 @@ impl EmbeddedPostgres {
         ];
         match self.run_tool("pg_ctl", &args).await {
             Ok(_) => Ok(()),
-            Err(EmbeddedPgError::CommandFailed { output, .. }) => Err(EmbeddedPgError::StartFailed {
-                data_dir: self.data_dir.clone(),
-                output,
-                log: self.log_file.clone(),
-                tail: log_tail(&self.log_file),
-            }),
+            Err(EmbeddedPgError::CommandFailed { output, .. }) => {
+                Err(EmbeddedPgError::StartFailed {
+                    data_dir: self.data_dir.clone(),
+                    output,
+                    log: self.log_file.clone(),
+                    tail: log_tail(&self.log_file),
+                })
+            }
             Err(other) => Err(other),
         }
     }
@@ -507,7 +529,14 @@ impl EmbeddedPostgres {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("LC_MESSAGES", "C");
-        for variable in ["PGDATA", "PGPORT", "PGHOST", "PGUSER", "PGOPTIONS", "PGDATABASE"] {
+        for variable in [
+            "PGDATA",
+            "PGPORT",
+            "PGHOST",
+            "PGUSER",
+            "PGOPTIONS",
+            "PGDATABASE",
+        ] {
             command.env_remove(variable);
         }
         if let Some(user) = self.run_as {
@@ -547,7 +576,10 @@ fn system_user() -> Result<Option<RunAs>, EmbeddedPgError> {
 
 /// Creates the data directory and, when running as root, hands it to the `postgres` user; returns the
 /// directory to use (the requested one, or the fallback when the `postgres` user cannot reach it).
-async fn prepare_data_dir(requested: &Path, run_as: Option<RunAs>) -> Result<PathBuf, EmbeddedPgError> {
+async fn prepare_data_dir(
+    requested: &Path,
+    run_as: Option<RunAs>,
+) -> Result<PathBuf, EmbeddedPgError> {
     std::fs::create_dir_all(requested).map_err(io_error("create", requested))?;
     let Some(user) = run_as else {
         return Ok(requested.to_path_buf());
@@ -557,7 +589,10 @@ async fn prepare_data_dir(requested: &Path, run_as: Option<RunAs>) -> Result<Pat
         return Ok(requested.to_path_buf());
     }
     let fallback = Path::new(FALLBACK_ROOT)
-        .join(format!("{:016x}", fnv1a(requested.as_os_str().as_encoded_bytes())))
+        .join(format!(
+            "{:016x}",
+            fnv1a(requested.as_os_str().as_encoded_bytes())
+        ))
         .join("pg");
     tracing::warn!(
         requested = %requested.display(),
@@ -632,7 +667,9 @@ fn read_pg_version(data_dir: &Path) -> Result<Option<String>, EmbeddedPgError> {
 }
 
 fn has_server_binaries(dir: &Path) -> bool {
-    ["initdb", "pg_ctl", "postgres"].iter().all(|tool| dir.join(tool).is_file())
+    ["initdb", "pg_ctl", "postgres"]
+        .iter()
+        .all(|tool| dir.join(tool).is_file())
 }
 
 /// Finds the directory holding `initdb`, `pg_ctl` and `postgres`, preferring `wanted_version`.
@@ -735,11 +772,14 @@ fn process_is_postgres(pid: i32) -> bool {
     // reaps it (containers), so the state matters as much as the name.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
-            let name = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')'));
+            let name = stat
+                .split_once('(')
+                .and_then(|(_, rest)| rest.rsplit_once(')'));
             match name {
                 Some((comm, rest)) => {
                     let state = rest.trim_start().chars().next();
-                    matches!(comm, "postgres" | "postmaster") && !matches!(state, Some('Z' | 'X' | 'x'))
+                    matches!(comm, "postgres" | "postmaster")
+                        && !matches!(state, Some('Z' | 'X' | 'x'))
                 }
                 None => false,
             }
@@ -759,7 +799,10 @@ fn socket_dir_option(data_dir: &Path) -> Option<String> {
     let dir = data_dir.to_str()?;
     let socket_path_len = dir.len() + "/.s.PGSQL.65535.lock".len();
     if socket_path_len > MAX_SOCKET_PATH || dir.contains([',', '"', '\n']) {
-        tracing::debug!(data_dir = dir, "no unix socket for the embedded cluster (path unsuitable)");
+        tracing::debug!(
+            data_dir = dir,
+            "no unix socket for the embedded cluster (path unsuitable)"
+        );
         return None;
     }
     Some(shell_quote(dir))
@@ -770,8 +813,10 @@ fn shell_quote(text: &str) -> String {
 }
 
 fn free_loopback_port() -> Result<u16, EmbeddedPgError> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .map_err(io_error("bind a loopback port for", Path::new("127.0.0.1:0")))?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io_error(
+        "bind a loopback port for",
+        Path::new("127.0.0.1:0"),
+    ))?;
     let port = listener
         .local_addr()
         .map_err(io_error("read the address of", Path::new("127.0.0.1:0")))?
@@ -780,14 +825,15 @@ fn free_loopback_port() -> Result<u16, EmbeddedPgError> {
 }
 
 async fn ensure_role_and_database(conn: &mut PgConnection) -> Result<(), EmbeddedPgError> {
-    let role_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-        .bind(APP_ROLE)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|source| EmbeddedPgError::Sql {
-            action: "look up the application role",
-            source,
-        })?;
+    let role_exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(APP_ROLE)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|source| EmbeddedPgError::Sql {
+                action: "look up the application role",
+                source,
+            })?;
     if !role_exists {
         tracing::info!(role = APP_ROLE, "creating the application role");
         let created = sqlx::query(&format!("CREATE ROLE {APP_ROLE} LOGIN CREATEDB"))
@@ -900,11 +946,18 @@ mod tests {
     #[test]
     fn parses_server_versions() {
         assert_eq!(
-            parse_server_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(),
+            parse_server_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n")
+                .as_deref(),
             Some("15")
         );
-        assert_eq!(parse_server_version("postgres (PostgreSQL) 17beta1").as_deref(), Some("17"));
-        assert_eq!(parse_server_version("postgres (PostgreSQL) 9.6.24").as_deref(), Some("9.6"));
+        assert_eq!(
+            parse_server_version("postgres (PostgreSQL) 17beta1").as_deref(),
+            Some("17")
+        );
+        assert_eq!(
+            parse_server_version("postgres (PostgreSQL) 9.6.24").as_deref(),
+            Some("9.6")
+        );
         assert_eq!(parse_server_version("nonsense"), None);
     }
 
@@ -930,7 +983,10 @@ mod tests {
         assert_eq!(socket_dir_option(Path::new("/a,b")), None);
         let long = format!("/{}", "x".repeat(120));
         assert_eq!(socket_dir_option(Path::new(&long)), None);
-        assert_eq!(socket_dir_option(Path::new("/srv/pg")).as_deref(), Some("'/srv/pg'"));
+        assert_eq!(
+            socket_dir_option(Path::new("/srv/pg")).as_deref(),
+            Some("'/srv/pg'")
+        );
     }
 
     #[tokio::test]
@@ -943,15 +999,22 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
-        let base = std::env::temp_dir().join(format!("netledger-embedded-pg-{}-{nanos}", std::process::id()));
+        let base = std::env::temp_dir().join(format!(
+            "netledger-embedded-pg-{}-{nanos}",
+            std::process::id()
+        ));
         let data_dir = base.join("pg");
 
-        let first = EmbeddedPostgres::start(&data_dir).await.expect("first start");
+        let first = EmbeddedPostgres::start(&data_dir)
+            .await
+            .expect("first start");
         assert!(first.url().starts_with("postgres://netledger@127.0.0.1:"));
         assert_eq!(select_one(&first.url()).await, 1);
 
         // A second process (e.g. `netledger user add` beside `serve`) attaches to the same server ...
-        let second = EmbeddedPostgres::start(&data_dir).await.expect("attach to the running cluster");
+        let second = EmbeddedPostgres::start(&data_dir)
+            .await
+            .expect("attach to the running cluster");
         assert_eq!(second.port(), first.port());
         // ... and does not stop it.
         second.stop().await.expect("stop by a non-owner is a no-op");
@@ -971,7 +1034,10 @@ mod tests {
 
     async fn select_one(url: &str) -> i32 {
         let mut conn = PgConnection::connect(url).await.expect("connect");
-        let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&mut conn).await.expect("SELECT 1");
+        let one: i32 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&mut conn)
+            .await
+            .expect("SELECT 1");
         conn.close().await.expect("close");
         one
     }

@@ -16,7 +16,7 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
                     "Reload"
                 </a>
             }
-                .into_any(),
+            .into_any(),
         ),
         _ => None,
     };

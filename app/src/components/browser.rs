@@ -60,7 +60,9 @@ pub fn focus(id: &str) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        if let Some(el) = document().and_then(|d| d.get_element_by_id(id)).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        if let Some(el) =
+            document().and_then(|d| d.get_element_by_id(id)).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
             let _ = el.focus();
         }
     }
@@ -99,16 +101,6 @@ pub fn copy_to_clipboard(text: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = text;
-}
-
-/// Full page load (used after sign-in state changes so the server re-resolves the session).
-pub fn hard_navigate(href: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(w) = web_sys::window() {
-        let _ = w.location().set_href(href);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = href;
 }
 
 /// The id of the focused element, if it has one.

@@ -23,6 +23,11 @@ pub fn connect(live: RwSignal<u64>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
 
+    // Signed-out pages have no stream (the server would refuse it).
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    if path.starts_with("/login") {
+        return;
+    }
     let Ok(source) = web_sys::EventSource::new("/api/v1/live") else {
         return;
     };

@@ -6,7 +6,8 @@ use leptos_router::params::ParamsMap;
 
 /// Builds `path?k=v&…`, leaving out empty values.
 pub fn href_with(path: &str, pairs: &[(&str, String)]) -> String {
-    let map: ParamsMap = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    let map: ParamsMap =
+        pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
     format!("{path}{}", map.to_query_string())
 }
 

@@ -52,10 +52,6 @@ impl Toasts {
         self.push(ToastKind::Error, text);
     }
 
-    pub fn info(&self, text: impl Into<String>) {
-        self.push(ToastKind::Info, text);
-    }
-
     pub fn dismiss(&self, id: u64) {
         self.list.update(|l| l.retain(|t| t.id != id));
     }

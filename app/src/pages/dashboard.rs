@@ -189,5 +189,5 @@ pub fn ActivityFeed(entries: Vec<AuditEntry>) -> impl IntoView {
                 .collect_view()}
         </ol>
     }
-        .into_any()
+    .into_any()
 }

@@ -185,7 +185,7 @@ fn DeviceFacts(device: DeviceRow) -> impl IntoView {
                         "map ↗"
                     </a>
                 }
-                    .into_any(),
+                .into_any(),
             )
         }
         _ => None,
@@ -304,5 +304,5 @@ fn History(entries: Vec<AuditEntry>) -> impl IntoView {
             </tbody>
         </table>
     }
-        .into_any()
+    .into_any()
 }

@@ -21,8 +21,19 @@ use crate::model::DeviceRow;
 
 /// Form fields in display order (also the order in which the first invalid one gets focus).
 const FIELDS: [&str; 13] = [
-    "hostname", "address", "port", "platform", "vendor", "model", "site", "group", "tags", "latitude", "longitude",
-    "credential_ref", "notes",
+    "hostname",
+    "address",
+    "port",
+    "platform",
+    "vendor",
+    "model",
+    "site",
+    "group",
+    "tags",
+    "latitude",
+    "longitude",
+    "credential_ref",
+    "notes",
 ];
 
 #[component]
@@ -149,7 +160,8 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
 
     let error_for = move |field: &'static str| {
         Signal::derive(move || {
-            let server = server_error.with(|e| e.as_ref().and_then(AppError::field_errors).and_then(|f| f.get(field).map(str::to_owned)));
+            let server = server_error
+                .with(|e| e.as_ref().and_then(AppError::field_errors).and_then(|f| f.get(field).map(str::to_owned)));
             server.or_else(|| {
                 (submitted.get() || touched.with(|t| t.contains(field)))
                     .then(|| client_errors.with(|e| e.get(field).map(str::to_owned)))
@@ -170,10 +182,16 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
     });
     let pending = save.pending();
     Effect::new(move |_| {
-        let Some(result) = save.value().get() else { return };
+        let Some(result) = save.value().get() else {
+            return;
+        };
         match result {
             Ok(row) => {
-                toasts.success(if is_edit { format!("Saved {}", row.hostname) } else { format!("Registered {}", row.hostname) });
+                toasts.success(if is_edit {
+                    format!("Saved {}", row.hostname)
+                } else {
+                    format!("Registered {}", row.hostname)
+                });
                 live.update(|n| *n += 1);
                 navigate(&format!("/devices/{}", row.id), NavigateOptions::default());
             }
@@ -202,12 +220,22 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
         }
         save.dispatch(draft.get_untracked());
     };
-    let touch = move |field: &'static str| touched.update(|t| { t.insert(field); });
+    let touch = move |field: &'static str| {
+        touched.update(|t| {
+            t.insert(field);
+        })
+    };
     let input = move |id: &'static str, get: Getter, set: Setter| {
         let err = error_for(id);
+        let list = match id {
+            "site" => Some("site-options"),
+            "group" => Some("group-options"),
+            _ => None,
+        };
         view! {
             <input
                 id=id
+                list=list
                 name=id
                 type="text"
                 autocomplete="off"

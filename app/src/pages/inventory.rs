@@ -114,8 +114,11 @@ fn Filters(dq: Memo<DeviceQuery>, facets: Resource<Result<Facets, crate::error::
                 h.clear();
             }
             let set = set.clone();
-            let h = set_timeout_with_handle(move || set(vec![("q", v.trim().to_owned())], true), Duration::from_millis(250))
-                .ok();
+            let h = set_timeout_with_handle(
+                move || set(vec![("q", v.trim().to_owned())], true),
+                Duration::from_millis(250),
+            )
+            .ok();
             timer.set_value(h);
         }
     };
@@ -123,7 +126,16 @@ fn Filters(dq: Memo<DeviceQuery>, facets: Resource<Result<Facets, crate::error::
         let set = set.clone();
         move |ev| set(vec![(key, event_target_value(&ev))], false)
     };
-    let any_filter = move || dq.with(|d| !(d.q.is_empty() && d.platform.is_empty() && d.site.is_empty() && d.group.is_empty() && d.tag.is_empty() && d.status.is_empty()));
+    let any_filter = move || {
+        dq.with(|d| {
+            !(d.q.is_empty()
+                && d.platform.is_empty()
+                && d.site.is_empty()
+                && d.group.is_empty()
+                && d.tag.is_empty()
+                && d.status.is_empty())
+        })
+    };
 
     view! {
         <form class="filters" role="search" on:submit=|ev| ev.prevent_default() method="get" action=PATH>
@@ -144,9 +156,10 @@ fn Filters(dq: Memo<DeviceQuery>, facets: Resource<Result<Facets, crate::error::
                     let select = select.clone();
                     move || {
                         let select = select.clone();
+                        // Tracked: back/forward re-renders the selects with the URL's values.
+                        let cur = dq.get();
                         Suspend::new(async move {
                             let f = facets.await.unwrap_or_default();
-                            let cur = dq.get_untracked();
                             let platforms = f.platforms.iter().map(|c| (c.key.clone(), format!("{} ({})", platform_label(&c.key), c.count))).collect();
                             let sites = f.sites.iter().filter(|c| !c.key.is_empty()).map(|c| (c.key.clone(), format!("{} ({})", c.key, c.count))).collect();
                             let groups = group_options(&f);
@@ -295,7 +308,10 @@ fn DeviceTable(page: Page<DeviceRow>, dq: DeviceQuery) -> impl IntoView {
     let sort_href = move |col: DeviceSort| {
         let desc = if dq.sort == col && !dq.desc { "1".to_owned() } else { String::new() };
         let sort = if col == DeviceSort::Hostname { String::new() } else { col.as_str().to_owned() };
-        pairs_href(PATH, &current_with(&query.get_untracked(), KEYS, &[("sort", sort), ("desc", desc), ("page", String::new())]))
+        pairs_href(
+            PATH,
+            &current_with(&query.get_untracked(), KEYS, &[("sort", sort), ("desc", desc), ("page", String::new())]),
+        )
     };
     let headers = COLUMNS
         .into_iter()
@@ -360,4 +376,3 @@ fn DeviceTr(d: DeviceRow) -> impl IntoView {
         </tr>
     }
 }
-

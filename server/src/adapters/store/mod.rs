@@ -6,7 +6,7 @@ mod projector;
 mod verify;
 
 pub use event_store::{EventStore, SNAPSHOT_EVERY, StoreError, StoredEvent, describe, read_committed_after};
-pub use projector::{Checkpoint, Projection, ProjectorHub, rebuild};
+pub use projector::{Checkpoint, Projection, ProjectorHub, catch_up_once, rebuild};
 pub use verify::{ChainBreak, VerifyReport, verify_chains};
 
 /// Runs the embedded migrations.
