@@ -18,84 +18,154 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 
 #[server(input = Json)]
 pub async fn list_devices(query: DeviceQuery) -> Result<Page<DeviceRow>, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.list_devices(&user, query).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.list_devices(&user, query).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn get_device(id: String) -> Result<DeviceDetail, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.device(&user, &id).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.device(&user, &id).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn register_device(draft: DeviceDraft) -> Result<DeviceRow, AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.register_device(&ctx, draft).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.register_device(&ctx, draft).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn update_device(id: String, draft: DeviceDraft, expected_version: i64) -> Result<DeviceRow, AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.update_device(&ctx, &id, draft, Some(expected_version)).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.update_device(&ctx, &id, draft, Some(expected_version)).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn set_device_status(id: String, decommission: bool, reason: String) -> Result<DeviceRow, AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.set_device_status(&ctx, &id, decommission, reason).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.set_device_status(&ctx, &id, decommission, reason).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn import_devices(csv: String) -> Result<ImportReport, AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.import_devices(&ctx, csv).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.import_devices(&ctx, csv).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn device_facets() -> Result<Facets, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.facets(&user).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.facets(&user).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn audit_trail(query: AuditQuery) -> Result<Page<AuditEntry>, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.audit(&user, query).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.audit(&user, query).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.dashboard(&user).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.dashboard(&user).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn global_search(q: String) -> Result<Vec<SearchHit>, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.search(&user, &q).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.search(&user, &q).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    let user = crate::ssr::user().await?;
-    crate::ssr::backend()?.users(&user).await
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.users(&user).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn invite_user(username: String, display_name: String, role: Role) -> Result<Invitation, AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.invite_user(&ctx, username, display_name, role).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.invite_user(&ctx, username, display_name, role).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn change_role(username: String, role: Role) -> Result<(), AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.change_role(&ctx, &username, role).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.change_role(&ctx, &username, role).await
+        }
+        .await,
+    )
 }
 
 #[server(input = Json)]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
-    let ctx = crate::ssr::context().await?;
-    crate::ssr::backend()?.change_own_password(&ctx, current, new).await
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.change_own_password(&ctx, current, new).await
+        }
+        .await,
+    )
 }

@@ -1,7 +1,7 @@
 //! The one error type of the UI and API; it crosses the network unchanged.
 
-use domain::FieldErrors;
 use domain::identity::Permission;
+use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
 use server_fn_error::{FromServerFnError, ServerFnErrorErr};
 

@@ -14,7 +14,7 @@ mod components;
 mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, provide_meta_context};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -52,7 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let live = provide_live();
-    provide_current_user(live);
+    provide_current_user();
     provide_context(Toasts::new());
 
     Effect::new(move |_| {

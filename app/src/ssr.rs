@@ -32,7 +32,11 @@ impl CommandContext {
 }
 
 pub fn require_role(user: &CurrentUser, p: Permission) -> Result<(), AppError> {
-    if user.role.can(p) { Ok(()) } else { Err(AppError::Forbidden(p)) }
+    if user.role.can(p) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(p))
+    }
 }
 
 /// The peer address of the request, put in request extensions by the server's middleware.
@@ -93,4 +97,17 @@ pub async fn context() -> Result<CommandContext, AppError> {
     let user = user().await?;
     let ip = leptos_axum::extract::<Extension<ClientIp>>().await.ok().and_then(|Extension(ClientIp(ip))| ip);
     Ok(CommandContext { user, source: Source::Ui, request_ip: ip })
+}
+
+/// Gives a server function's error its HTTP status (a refusal is not a 500), so browsers,
+/// proxies and logs see what happened.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let (Some(res), Ok(status)) =
+            (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(e.status()))
+        {
+            res.set_status(status);
+        }
+    }
+    result
 }

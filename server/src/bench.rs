@@ -8,17 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
-use cqrs_es::EventStore as _;
 use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::EventStore as _;
 use domain::device::{Device, DeviceCommand, DeviceDraft, DeviceEvent, DeviceSpec};
 use domain::metadata::{EventMetadata, Source};
 use postgres_es::PostgresEventRepository;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor, PgPool};
 
 use crate::adapters::store::projections::{AuditProjection, InventoryProjection};
-use crate::adapters::store::{EventStore, Projection, SNAPSHOT_EVERY, rebuild};
+use crate::adapters::store::{rebuild, EventStore, Projection, SNAPSHOT_EVERY};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -120,7 +120,9 @@ async fn scratch(pool: &PgPool, connections: u32) -> Result<Scratch, BenchError>
 impl Scratch {
     async fn drop_db(self) {
         self.pool.close().await;
-        if let Err(e) = self.admin.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str()).await {
+        if let Err(e) =
+            self.admin.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str()).await
+        {
             tracing::warn!(error = %e, "could not drop the bench database");
         }
     }
@@ -175,7 +177,8 @@ async fn store_bench(
     println!("bench store: {} (concurrency {concurrency})", if quick { "quick" } else { "full" });
 
     // 1. Commands/s vs raw INSERT/s into the same events table.
-    let sample_payload = serde_json::to_value(DeviceEvent::Registered { spec: spec("R-sample-0001", 22)? }).map_err(other)?;
+    let sample_payload =
+        serde_json::to_value(DeviceEvent::Registered { spec: spec("R-sample-0001", 22)? }).map_err(other)?;
     let raw_pool = s.pool.clone();
     let raw_meta = Value::Object(meta().into_iter().map(|(k, v)| (k, Value::String(v))).collect());
     let raw = fan_out(concurrency, commands, move |_| {
@@ -215,13 +218,22 @@ async fn store_bench(
     let es: PersistedEventStore<PostgresEventRepository, Device> =
         PersistedEventStore::new_snapshot_store(PostgresEventRepository::new(s.pool.clone()), SNAPSHOT_EVERY);
     for (id, n) in [("short-lived", 100usize), ("long-lived", history)] {
-        store.devices.execute_with_metadata(id, DeviceCommand::Register { spec: spec(id, 1)? }, meta()).await.map_err(other)?;
+        store
+            .devices
+            .execute_with_metadata(id, DeviceCommand::Register { spec: spec(id, 1)? }, meta())
+            .await
+            .map_err(other)?;
         let mut written = 1;
         while written < n {
             let chunk = (n - written).min(1_000);
             let ctx = es.load_aggregate(id).await.map_err(other)?;
             let events = (0..chunk)
-                .map(|k| Ok(DeviceEvent::Updated { changes: vec![], spec: spec(id, u16::try_from((written + k) % 60_000 + 2).unwrap_or(2))? }))
+                .map(|k| {
+                    Ok(DeviceEvent::Updated {
+                        changes: vec![],
+                        spec: spec(id, u16::try_from((written + k) % 60_000 + 2).unwrap_or(2))?,
+                    })
+                })
                 .collect::<Result<Vec<_>, BenchError>>()?;
             es.commit(events, ctx, meta()).await.map_err(other)?;
             written += chunk;
@@ -233,7 +245,11 @@ async fn store_bench(
         for id in ["short-lived", "long-lived"] {
             let port = u16::try_from(60_100 + r).unwrap_or(1);
             let t = Instant::now();
-            store.devices.execute_with_metadata(id, DeviceCommand::Update { spec: spec(id, port)? }, meta()).await.map_err(other)?;
+            store
+                .devices
+                .execute_with_metadata(id, DeviceCommand::Update { spec: spec(id, port)? }, meta())
+                .await
+                .map_err(other)?;
             lat.entry(id).or_default().push(t.elapsed());
         }
     }
@@ -257,7 +273,11 @@ async fn store_bench(
     seed_log(&s.pool, devices, per_device, to_seed).await?;
     let seed_time = seed_start.elapsed();
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&s.pool).await?;
-    println!("  seeded {total} events in {:.1}s ({:.0} events/s through the hash-chain trigger)", seed_time.as_secs_f64(), rate(usize::try_from(total).unwrap_or(0), seed_time));
+    println!(
+        "  seeded {total} events in {:.1}s ({:.0} events/s through the hash-chain trigger)",
+        seed_time.as_secs_f64(),
+        rate(usize::try_from(total).unwrap_or(0), seed_time)
+    );
     let mut rebuilds = serde_json::Map::new();
     let projections: [&dyn Projection; 2] = [&InventoryProjection, &AuditProjection];
     for p in projections {
@@ -320,9 +340,16 @@ async fn seed_log(pool: &PgPool, devices: usize, per_device: usize, total: usize
             let host = format!("B{d:06}");
             let port = u16::try_from(seq % 60_000 + 1).unwrap_or(22);
             let (ty, payload) = if seq == 1 {
-                ("DeviceRegistered", serde_json::to_value(DeviceEvent::Registered { spec: spec(&host, port)? }).map_err(other)?)
+                (
+                    "DeviceRegistered",
+                    serde_json::to_value(DeviceEvent::Registered { spec: spec(&host, port)? }).map_err(other)?,
+                )
             } else {
-                ("DeviceUpdated", serde_json::to_value(DeviceEvent::Updated { changes: vec![], spec: spec(&host, port)? }).map_err(other)?)
+                (
+                    "DeviceUpdated",
+                    serde_json::to_value(DeviceEvent::Updated { changes: vec![], spec: spec(&host, port)? })
+                        .map_err(other)?,
+                )
             };
             rows.push((format!("seed-{d}"), i64::try_from(seq).unwrap_or(1), ty, payload));
             written += 1;
@@ -334,7 +361,11 @@ async fn seed_log(pool: &PgPool, devices: usize, per_device: usize, total: usize
     flush(pool, &mut rows, &md).await
 }
 
-async fn flush(pool: &PgPool, rows: &mut Vec<(String, i64, &'static str, Value)>, md: &Value) -> Result<(), BenchError> {
+async fn flush(
+    pool: &PgPool,
+    rows: &mut Vec<(String, i64, &'static str, Value)>,
+    md: &Value,
+) -> Result<(), BenchError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -366,6 +397,14 @@ async fn page_bench(s: &Scratch, clients: usize, requests: usize) -> Result<Valu
     let password = "bench-password-not-secret-1";
     crate::backend::reset_password(&app.state, "admin", Some(password.into())).await.map_err(other)?;
     let addr = app.local_addr().map_err(other)?;
+    // Sign-in reads the users projection, which may still be replaying the seeded log.
+    let wait = Instant::now();
+    while !app.state.hub.caught_up().await.map_err(other)? {
+        if wait.elapsed() > Duration::from_secs(300) {
+            return Err(other("projections did not catch up within 5 minutes"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(&s.pool).await?;
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder().cookie_store(true).build().map_err(other)?;
@@ -409,7 +448,9 @@ async fn page_bench(s: &Scratch, clients: usize, requests: usize) -> Result<Valu
         let (p, r) = (p.clone(), r.clone());
         async move {
             let t = Instant::now();
-            sqlx::query("SELECT *, count(*) OVER () FROM devices ORDER BY lower(hostname), id LIMIT 50").fetch_all(&p).await?;
+            sqlx::query("SELECT *, count(*) OVER () FROM devices ORDER BY lower(hostname), id LIMIT 50")
+                .fetch_all(&p)
+                .await?;
             r.lock().await.push(t.elapsed());
             Ok(())
         }
@@ -431,8 +472,21 @@ async fn page_bench(s: &Scratch, clients: usize, requests: usize) -> Result<Valu
 
 #[allow(clippy::print_stdout)]
 pub async fn run(command: BenchCommand, pool: &PgPool) -> ExitCode {
-    let BenchCommand::Store { quick, concurrency, commands, history, rebuild_events, devices, clients, page_requests } = command;
-    match store_bench(pool, quick, concurrency.max(1), commands, history, rebuild_events, devices, clients.max(1), page_requests).await {
+    let BenchCommand::Store { quick, concurrency, commands, history, rebuild_events, devices, clients, page_requests } =
+        command;
+    match store_bench(
+        pool,
+        quick,
+        concurrency.max(1),
+        commands,
+        history,
+        rebuild_events,
+        devices,
+        clients.max(1),
+        page_requests,
+    )
+    .await
+    {
         Ok(figures) => {
             println!("{figures}");
             ExitCode::SUCCESS

@@ -11,7 +11,7 @@ use crate::adapters::store::{projections, rebuild, verify_chains};
 use crate::backend::reset_password;
 use crate::embedded_pg::EmbeddedPostgres;
 use crate::settings::Settings;
-use crate::startup::{Application, build_state, connect};
+use crate::startup::{build_state, connect, Application};
 
 #[derive(Parser)]
 #[command(name = "netledger", version, about = "Event-sourced network operations")]
@@ -226,7 +226,11 @@ async fn projections_command(command: ProjectionsCommand, pool: &PgPool) -> Exit
             let chosen: Vec<_> = all.iter().filter(|p| name.as_deref().is_none_or(|n| n == p.name())).collect();
             if chosen.is_empty() {
                 let names: Vec<_> = all.iter().map(|p| p.name()).collect();
-                return fail(format!("no projection named {:?}; known: {}", name.unwrap_or_default(), names.join(", ")));
+                return fail(format!(
+                    "no projection named {:?}; known: {}",
+                    name.unwrap_or_default(),
+                    names.join(", ")
+                ));
             }
             for p in chosen {
                 let start = std::time::Instant::now();
@@ -248,7 +252,10 @@ async fn serve(pool: PgPool, settings: Settings) -> ExitCode {
     };
     let addr = app.local_addr().map_or_else(|_| "?".into(), |a| a.to_string());
     if let Some(admin) = &app.bootstrap {
-        println!("\n  First run: sign in as '{}' with password: {}\n  (shown once; you will be asked to change it)\n", admin.username, admin.password);
+        println!(
+            "\n  First run: sign in as '{}' with password: {}\n  (shown once; you will be asked to change it)\n",
+            admin.username, admin.password
+        );
     }
     println!("NetLedger listening on http://{addr}");
     let shutdown = async {

@@ -84,31 +84,17 @@ pub enum EmbeddedPgError {
         data_dir.display(),
         bin_dir.display()
     )]
-    VersionMismatch {
-        data_dir: PathBuf,
-        data_version: String,
-        bin_dir: PathBuf,
-        binary_version: String,
-    },
+    VersionMismatch { data_dir: PathBuf, data_version: String, bin_dir: PathBuf, binary_version: String },
 
     #[error("`{command}` failed ({status}): {output}")]
-    CommandFailed {
-        command: String,
-        status: String,
-        output: String,
-    },
+    CommandFailed { command: String, status: String, output: String },
 
     #[error(
         "PostgreSQL failed to start in {}: {output}\nlast lines of {}:\n{tail}",
         data_dir.display(),
         log.display()
     )]
-    StartFailed {
-        data_dir: PathBuf,
-        output: String,
-        log: PathBuf,
-        tail: String,
-    },
+    StartFailed { data_dir: PathBuf, output: String, log: PathBuf, tail: String },
 
     #[error(
         "PostgreSQL did not accept connections on 127.0.0.1:{port} within {} s (last error: {last_error})\n\
@@ -116,36 +102,21 @@ pub enum EmbeddedPgError {
         waited.as_secs(),
         log.display()
     )]
-    NotReady {
-        port: u16,
-        waited: Duration,
-        last_error: String,
-        log: PathBuf,
-        tail: String,
-    },
+    NotReady { port: u16, waited: Duration, last_error: String, log: PathBuf, tail: String },
 
     #[error(
         "the PostgreSQL server (pid {pid}) of {} exited before accepting connections\nlast lines of {}:\n{tail}",
         data_dir.display(),
         log.display()
     )]
-    ServerExited {
-        pid: i32,
-        data_dir: PathBuf,
-        log: PathBuf,
-        tail: String,
-    },
+    ServerExited { pid: i32, data_dir: PathBuf, log: PathBuf, tail: String },
 
     #[error(
         "the PostgreSQL server on 127.0.0.1:{port} serves {found}, not {}: remove the stale {}",
         expected.display(),
         expected.join("postmaster.pid").display()
     )]
-    ForeignCluster {
-        port: u16,
-        expected: PathBuf,
-        found: String,
-    },
+    ForeignCluster { port: u16, expected: PathBuf, found: String },
 
     #[error("could not {action} in the embedded PostgreSQL cluster: {source}")]
     Sql {
@@ -157,11 +128,7 @@ pub enum EmbeddedPgError {
 
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EmbeddedPgError {
     let path = path.to_path_buf();
-    move |source| EmbeddedPgError::Io {
-        action,
-        path,
-        source,
-    }
+    move |source| EmbeddedPgError::Io { action, path, source }
 }
 
 /// The user the cluster's processes run as, when it is not the current user.
@@ -209,14 +176,7 @@ impl EmbeddedPostgres {
             }
         }
 
-        let mut cluster = Self {
-            data_dir,
-            log_file,
-            bin_dir,
-            port: 0,
-            run_as,
-            started_here: AtomicBool::new(false),
-        };
+        let mut cluster = Self { data_dir, log_file, bin_dir, port: 0, run_as, started_here: AtomicBool::new(false) };
 
         if let Some((pid, port)) = cluster.running_server().await {
             tracing::info!(
@@ -229,10 +189,7 @@ impl EmbeddedPostgres {
                 Ok(()) => return Ok(cluster),
                 // It was shutting down or crashing: start it afresh below.
                 Err(EmbeddedPgError::ServerExited { .. }) => {
-                    tracing::info!(
-                        pid,
-                        "the running embedded PostgreSQL server exited; starting it again"
-                    );
+                    tracing::info!(pid, "the running embedded PostgreSQL server exited; starting it again");
                 }
                 Err(error) => return Err(error),
             }
@@ -248,10 +205,7 @@ impl EmbeddedPostgres {
         while let Err(start_error) = cluster.pg_ctl_start().await {
             // Another process may have started the same cluster at the same moment: use its server.
             if let Some((pid, port)) = cluster.running_server().await {
-                tracing::info!(
-                    port,
-                    "another process started the embedded PostgreSQL cluster first; reusing it"
-                );
+                tracing::info!(port, "another process started the embedded PostgreSQL cluster first; reusing it");
                 cluster.port = port;
                 cluster.attach(Some(pid)).await?;
                 return Ok(cluster);
@@ -284,10 +238,7 @@ impl EmbeddedPostgres {
 
     /// Connection URL for the application's role and database.
     pub fn url(&self) -> String {
-        format!(
-            "postgres://{APP_ROLE}@127.0.0.1:{}/{APP_DATABASE}",
-            self.port
-        )
+        format!("postgres://{APP_ROLE}@127.0.0.1:{}/{APP_DATABASE}", self.port)
     }
 
     /// Connection URL for the cluster's superuser (administration and tests).
@@ -314,9 +265,7 @@ impl EmbeddedPostgres {
     /// so that a cluster shared with a running `netledger serve` stays up. Calling it twice is harmless.
     pub async fn stop(&self) -> Result<(), EmbeddedPgError> {
         if !self.started_here.swap(false, Ordering::SeqCst) {
-            tracing::debug!(
-                "embedded PostgreSQL cluster not started by this process; leaving it running"
-            );
+            tracing::debug!("embedded PostgreSQL cluster not started by this process; leaving it running");
             return Ok(());
         }
         let args = [
@@ -359,10 +308,7 @@ impl EmbeddedPostgres {
         let served: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
             .fetch_one(&mut *conn)
             .await
-            .map_err(|source| EmbeddedPgError::Sql {
-                action: "read the data directory",
-                source,
-            })?;
+            .map_err(|source| EmbeddedPgError::Sql { action: "read the data directory", source })?;
         if !same_path(Path::new(&served), &self.data_dir) {
             return Err(EmbeddedPgError::ForeignCluster {
                 port: self.port,
@@ -382,16 +328,12 @@ impl EmbeddedPostgres {
             .ssl_mode(PgSslMode::Disable);
         let started = Instant::now();
         loop {
-            let last_error = match tokio::time::timeout(
-                CONNECT_ATTEMPT_TIMEOUT,
-                PgConnection::connect_with(&options),
-            )
-            .await
-            {
-                Ok(Ok(conn)) => return Ok(conn),
-                Ok(Err(error)) => error.to_string(),
-                Err(_) => format!("no answer within {} s", CONNECT_ATTEMPT_TIMEOUT.as_secs()),
-            };
+            let last_error =
+                match tokio::time::timeout(CONNECT_ATTEMPT_TIMEOUT, PgConnection::connect_with(&options)).await {
+                    Ok(Ok(conn)) => return Ok(conn),
+                    Ok(Err(error)) => error.to_string(),
+                    Err(_) => format!("no answer within {} s", CONNECT_ATTEMPT_TIMEOUT.as_secs()),
+                };
             if let Some(pid) = server_pid.filter(|pid| !process_is_postgres(*pid)) {
                 return Err(EmbeddedPgError::ServerExited {
                     pid,
@@ -427,10 +369,7 @@ impl EmbeddedPostgres {
                     if process_is_postgres(pid) {
                         return Some((pid, port));
                     }
-                    tracing::debug!(
-                        pid,
-                        "ignoring the stale postmaster.pid of a server that is gone"
-                    );
+                    tracing::debug!(pid, "ignoring the stale postmaster.pid of a server that is gone");
                     return None;
                 }
                 // The postmaster writes the file in steps: give a starting server a moment.
@@ -441,12 +380,9 @@ impl EmbeddedPostgres {
     }
 
     async fn initdb(&self) -> Result<(), EmbeddedPgError> {
-        let mut entries =
-            std::fs::read_dir(&self.data_dir).map_err(io_error("read", &self.data_dir))?;
+        let mut entries = std::fs::read_dir(&self.data_dir).map_err(io_error("read", &self.data_dir))?;
         if entries.next().is_some() {
-            return Err(EmbeddedPgError::NotADataDirectory {
-                dir: self.data_dir.clone(),
-            });
+            return Err(EmbeddedPgError::NotADataDirectory { dir: self.data_dir.clone() });
         }
         tracing::info!(data_dir = %self.data_dir.display(), "creating the embedded PostgreSQL cluster (initdb)");
         let args = [
@@ -470,14 +406,9 @@ impl EmbeddedPostgres {
                 std::fs::rename(log, &previous).map_err(io_error("rotate", log))?;
             }
         }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(io_error("create", log))?;
+        std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(io_error("create", log))?;
         if let Some(user) = self.run_as {
-            std::os::unix::fs::chown(log, Some(user.uid), Some(user.gid))
-                .map_err(io_error("chown", log))?;
+            std::os::unix::fs::chown(log, Some(user.uid), Some(user.gid)).map_err(io_error("chown", log))?;
         }
         Ok(())
     }
@@ -506,14 +437,12 @@ impl EmbeddedPostgres {
         ];
         match self.run_tool("pg_ctl", &args).await {
             Ok(_) => Ok(()),
-            Err(EmbeddedPgError::CommandFailed { output, .. }) => {
-                Err(EmbeddedPgError::StartFailed {
-                    data_dir: self.data_dir.clone(),
-                    output,
-                    log: self.log_file.clone(),
-                    tail: log_tail(&self.log_file),
-                })
-            }
+            Err(EmbeddedPgError::CommandFailed { output, .. }) => Err(EmbeddedPgError::StartFailed {
+                data_dir: self.data_dir.clone(),
+                output,
+                log: self.log_file.clone(),
+                tail: log_tail(&self.log_file),
+            }),
             Err(other) => Err(other),
         }
     }
@@ -529,14 +458,7 @@ impl EmbeddedPostgres {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("LC_MESSAGES", "C");
-        for variable in [
-            "PGDATA",
-            "PGPORT",
-            "PGHOST",
-            "PGUSER",
-            "PGOPTIONS",
-            "PGDATABASE",
-        ] {
+        for variable in ["PGDATA", "PGPORT", "PGHOST", "PGUSER", "PGOPTIONS", "PGDATABASE"] {
             command.env_remove(variable);
         }
         if let Some(user) = self.run_as {
@@ -551,11 +473,7 @@ impl EmbeddedPostgres {
         if output.status.success() {
             Ok(text)
         } else {
-            Err(EmbeddedPgError::CommandFailed {
-                command: described,
-                status: output.status.to_string(),
-                output: text,
-            })
+            Err(EmbeddedPgError::CommandFailed { command: described, status: output.status.to_string(), output: text })
         }
     }
 }
@@ -568,18 +486,12 @@ fn system_user() -> Result<Option<RunAs>, EmbeddedPgError> {
     let user = nix::unistd::User::from_name(SYSTEM_USER)
         .map_err(EmbeddedPgError::UserLookup)?
         .ok_or(EmbeddedPgError::NoSystemUser)?;
-    Ok(Some(RunAs {
-        uid: user.uid.as_raw(),
-        gid: user.gid.as_raw(),
-    }))
+    Ok(Some(RunAs { uid: user.uid.as_raw(), gid: user.gid.as_raw() }))
 }
 
 /// Creates the data directory and, when running as root, hands it to the `postgres` user; returns the
 /// directory to use (the requested one, or the fallback when the `postgres` user cannot reach it).
-async fn prepare_data_dir(
-    requested: &Path,
-    run_as: Option<RunAs>,
-) -> Result<PathBuf, EmbeddedPgError> {
+async fn prepare_data_dir(requested: &Path, run_as: Option<RunAs>) -> Result<PathBuf, EmbeddedPgError> {
     std::fs::create_dir_all(requested).map_err(io_error("create", requested))?;
     let Some(user) = run_as else {
         return Ok(requested.to_path_buf());
@@ -588,12 +500,8 @@ async fn prepare_data_dir(
     if user_can_use_dir(requested, user).await {
         return Ok(requested.to_path_buf());
     }
-    let fallback = Path::new(FALLBACK_ROOT)
-        .join(format!(
-            "{:016x}",
-            fnv1a(requested.as_os_str().as_encoded_bytes())
-        ))
-        .join("pg");
+    let fallback =
+        Path::new(FALLBACK_ROOT).join(format!("{:016x}", fnv1a(requested.as_os_str().as_encoded_bytes()))).join("pg");
     tracing::warn!(
         requested = %requested.display(),
         used = %fallback.display(),
@@ -667,9 +575,7 @@ fn read_pg_version(data_dir: &Path) -> Result<Option<String>, EmbeddedPgError> {
 }
 
 fn has_server_binaries(dir: &Path) -> bool {
-    ["initdb", "pg_ctl", "postgres"]
-        .iter()
-        .all(|tool| dir.join(tool).is_file())
+    ["initdb", "pg_ctl", "postgres"].iter().all(|tool| dir.join(tool).is_file())
 }
 
 /// Finds the directory holding `initdb`, `pg_ctl` and `postgres`, preferring `wanted_version`.
@@ -742,9 +648,7 @@ async fn server_major_version(bin_dir: &Path) -> Result<String, EmbeddedPgError>
 
 /// "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" -> "15"; "postgres (PostgreSQL) 9.6.24" -> "9.6".
 fn parse_server_version(text: &str) -> Option<String> {
-    let version = text
-        .split_whitespace()
-        .find(|word| word.starts_with(|c: char| c.is_ascii_digit()))?;
+    let version = text.split_whitespace().find(|word| word.starts_with(|c: char| c.is_ascii_digit()))?;
     let mut parts = version.split(|c: char| !c.is_ascii_digit());
     let major: u32 = parts.next()?.parse().ok()?;
     if major >= 10 {
@@ -772,14 +676,11 @@ fn process_is_postgres(pid: i32) -> bool {
     // reaps it (containers), so the state matters as much as the name.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
-            let name = stat
-                .split_once('(')
-                .and_then(|(_, rest)| rest.rsplit_once(')'));
+            let name = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')'));
             match name {
                 Some((comm, rest)) => {
                     let state = rest.trim_start().chars().next();
-                    matches!(comm, "postgres" | "postmaster")
-                        && !matches!(state, Some('Z' | 'X' | 'x'))
+                    matches!(comm, "postgres" | "postmaster") && !matches!(state, Some('Z' | 'X' | 'x'))
                 }
                 None => false,
             }
@@ -799,10 +700,7 @@ fn socket_dir_option(data_dir: &Path) -> Option<String> {
     let dir = data_dir.to_str()?;
     let socket_path_len = dir.len() + "/.s.PGSQL.65535.lock".len();
     if socket_path_len > MAX_SOCKET_PATH || dir.contains([',', '"', '\n']) {
-        tracing::debug!(
-            data_dir = dir,
-            "no unix socket for the embedded cluster (path unsuitable)"
-        );
+        tracing::debug!(data_dir = dir, "no unix socket for the embedded cluster (path unsuitable)");
         return None;
     }
     Some(shell_quote(dir))
@@ -813,56 +711,36 @@ fn shell_quote(text: &str) -> String {
 }
 
 fn free_loopback_port() -> Result<u16, EmbeddedPgError> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io_error(
-        "bind a loopback port for",
-        Path::new("127.0.0.1:0"),
-    ))?;
-    let port = listener
-        .local_addr()
-        .map_err(io_error("read the address of", Path::new("127.0.0.1:0")))?
-        .port();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .map_err(io_error("bind a loopback port for", Path::new("127.0.0.1:0")))?;
+    let port = listener.local_addr().map_err(io_error("read the address of", Path::new("127.0.0.1:0")))?.port();
     Ok(port)
 }
 
 async fn ensure_role_and_database(conn: &mut PgConnection) -> Result<(), EmbeddedPgError> {
-    let role_exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-            .bind(APP_ROLE)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|source| EmbeddedPgError::Sql {
-                action: "look up the application role",
-                source,
-            })?;
+    let role_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+        .bind(APP_ROLE)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|source| EmbeddedPgError::Sql { action: "look up the application role", source })?;
     if !role_exists {
         tracing::info!(role = APP_ROLE, "creating the application role");
-        let created = sqlx::query(&format!("CREATE ROLE {APP_ROLE} LOGIN CREATEDB"))
-            .execute(&mut *conn)
-            .await;
-        ignore_duplicate(created, "42710").map_err(|source| EmbeddedPgError::Sql {
-            action: "create the application role",
-            source,
-        })?;
+        let created = sqlx::query(&format!("CREATE ROLE {APP_ROLE} LOGIN CREATEDB")).execute(&mut *conn).await;
+        ignore_duplicate(created, "42710")
+            .map_err(|source| EmbeddedPgError::Sql { action: "create the application role", source })?;
     }
 
-    let database_exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(APP_DATABASE)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|source| EmbeddedPgError::Sql {
-                action: "look up the application database",
-                source,
-            })?;
+    let database_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(APP_DATABASE)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|source| EmbeddedPgError::Sql { action: "look up the application database", source })?;
     if !database_exists {
         tracing::info!(database = APP_DATABASE, "creating the application database");
-        let created = sqlx::query(&format!("CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE}"))
-            .execute(&mut *conn)
-            .await;
-        ignore_duplicate(created, "42P04").map_err(|source| EmbeddedPgError::Sql {
-            action: "create the application database",
-            source,
-        })?;
+        let created =
+            sqlx::query(&format!("CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE}")).execute(&mut *conn).await;
+        ignore_duplicate(created, "42P04")
+            .map_err(|source| EmbeddedPgError::Sql { action: "create the application database", source })?;
     }
     Ok(())
 }
@@ -871,14 +749,7 @@ async fn ensure_role_and_database(conn: &mut PgConnection) -> Result<(), Embedde
 fn ignore_duplicate<T>(result: Result<T, sqlx::Error>, code: &str) -> Result<(), sqlx::Error> {
     match result {
         Ok(_) => Ok(()),
-        Err(error)
-            if error
-                .as_database_error()
-                .and_then(|db| db.code())
-                .is_some_and(|c| c == code) =>
-        {
-            Ok(())
-        }
+        Err(error) if error.as_database_error().and_then(|db| db.code()).is_some_and(|c| c == code) => Ok(()),
         Err(error) => Err(error),
     }
 }
@@ -926,9 +797,9 @@ fn describe_command(program: &Path, args: &[OsString]) -> String {
 
 /// FNV-1a, 64 bit: a stable name for the fallback directory of a requested path.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -946,18 +817,11 @@ mod tests {
     #[test]
     fn parses_server_versions() {
         assert_eq!(
-            parse_server_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n")
-                .as_deref(),
+            parse_server_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(),
             Some("15")
         );
-        assert_eq!(
-            parse_server_version("postgres (PostgreSQL) 17beta1").as_deref(),
-            Some("17")
-        );
-        assert_eq!(
-            parse_server_version("postgres (PostgreSQL) 9.6.24").as_deref(),
-            Some("9.6")
-        );
+        assert_eq!(parse_server_version("postgres (PostgreSQL) 17beta1").as_deref(), Some("17"));
+        assert_eq!(parse_server_version("postgres (PostgreSQL) 9.6.24").as_deref(), Some("9.6"));
         assert_eq!(parse_server_version("nonsense"), None);
     }
 
@@ -983,10 +847,7 @@ mod tests {
         assert_eq!(socket_dir_option(Path::new("/a,b")), None);
         let long = format!("/{}", "x".repeat(120));
         assert_eq!(socket_dir_option(Path::new(&long)), None);
-        assert_eq!(
-            socket_dir_option(Path::new("/srv/pg")).as_deref(),
-            Some("'/srv/pg'")
-        );
+        assert_eq!(socket_dir_option(Path::new("/srv/pg")).as_deref(), Some("'/srv/pg'"));
     }
 
     #[tokio::test]
@@ -999,22 +860,15 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
-        let base = std::env::temp_dir().join(format!(
-            "netledger-embedded-pg-{}-{nanos}",
-            std::process::id()
-        ));
+        let base = std::env::temp_dir().join(format!("netledger-embedded-pg-{}-{nanos}", std::process::id()));
         let data_dir = base.join("pg");
 
-        let first = EmbeddedPostgres::start(&data_dir)
-            .await
-            .expect("first start");
+        let first = EmbeddedPostgres::start(&data_dir).await.expect("first start");
         assert!(first.url().starts_with("postgres://netledger@127.0.0.1:"));
         assert_eq!(select_one(&first.url()).await, 1);
 
         // A second process (e.g. `netledger user add` beside `serve`) attaches to the same server ...
-        let second = EmbeddedPostgres::start(&data_dir)
-            .await
-            .expect("attach to the running cluster");
+        let second = EmbeddedPostgres::start(&data_dir).await.expect("attach to the running cluster");
         assert_eq!(second.port(), first.port());
         // ... and does not stop it.
         second.stop().await.expect("stop by a non-owner is a no-op");
@@ -1034,10 +888,7 @@ mod tests {
 
     async fn select_one(url: &str) -> i32 {
         let mut conn = PgConnection::connect(url).await.expect("connect");
-        let one: i32 = sqlx::query_scalar("SELECT 1")
-            .fetch_one(&mut conn)
-            .await
-            .expect("SELECT 1");
+        let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&mut conn).await.expect("SELECT 1");
         conn.close().await.expect("close");
         one
     }

@@ -34,15 +34,13 @@ impl Settings {
             reason: e.to_string(),
         })?;
         let session_raw = var("NETLEDGER_SESSION_HOURS").unwrap_or_else(|| "12".into());
-        let session_hours = session_raw
-            .parse::<i64>()
-            .ok()
-            .filter(|h| (1..=720).contains(h))
-            .ok_or_else(|| SettingsError::Invalid {
+        let session_hours = session_raw.parse::<i64>().ok().filter(|h| (1..=720).contains(h)).ok_or_else(|| {
+            SettingsError::Invalid {
                 name: "NETLEDGER_SESSION_HOURS",
                 value: session_raw.clone(),
                 reason: "must be 1 to 720".into(),
-            })?;
+            }
+        })?;
         Ok(Self {
             database_url: var("DATABASE_URL"),
             data_dir: var("NETLEDGER_DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from),

@@ -4,12 +4,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::adapters::store::{EventStore, ProjectorHub, migrate, projections};
-use crate::backend::{AppState, BootstrapAdmin, bootstrap_admin};
+use crate::adapters::store::{migrate, projections, EventStore, ProjectorHub};
+use crate::backend::{bootstrap_admin, AppState, BootstrapAdmin};
 use crate::http;
 use crate::identity::SignInThrottle;
 use crate::settings::Settings;
@@ -76,7 +76,10 @@ impl Application {
         self.listener.local_addr()
     }
 
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await

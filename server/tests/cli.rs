@@ -54,17 +54,26 @@ async fn audit_verify_passes_then_names_the_first_broken_link() {
         port: Some(port.into()),
         ..DeviceDraft::default()
     };
-    es.devices.execute_with_metadata("dev-1", DeviceCommand::Register { spec: draft("22").parse().unwrap() }, meta.clone()).await.unwrap();
-    es.devices.execute_with_metadata("dev-1", DeviceCommand::Update { spec: draft("830").parse().unwrap() }, meta).await.unwrap();
+    es.devices
+        .execute_with_metadata("dev-1", DeviceCommand::Register { spec: draft("22").parse().unwrap() }, meta.clone())
+        .await
+        .unwrap();
+    es.devices
+        .execute_with_metadata("dev-1", DeviceCommand::Update { spec: draft("830").parse().unwrap() }, meta)
+        .await
+        .unwrap();
 
     let (code, out) = netledger(&url, &["audit", "verify"], None);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("2 events in 1 chains verified"), "{out}");
 
-    let position: i64 = sqlx::query_scalar("SELECT global_position FROM events WHERE sequence = 1").fetch_one(&pool).await.unwrap();
+    let position: i64 =
+        sqlx::query_scalar("SELECT global_position FROM events WHERE sequence = 1").fetch_one(&pool).await.unwrap();
     let mut conn = pool.acquire().await.unwrap();
     conn.execute("ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete").await.unwrap();
-    conn.execute("UPDATE events SET payload = replace(payload::text, '22', '23')::json WHERE sequence = 1").await.unwrap();
+    conn.execute("UPDATE events SET payload = replace(payload::text, '22', '23')::json WHERE sequence = 1")
+        .await
+        .unwrap();
     conn.execute("ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete").await.unwrap();
 
     let (code, out) = netledger(&url, &["audit", "verify"], None);
@@ -76,11 +85,13 @@ async fn audit_verify_passes_then_names_the_first_broken_link() {
 #[tokio::test]
 async fn reset_password_from_stdin_sets_a_final_password() {
     let (pool, url) = fresh_db().await;
-    let (code, out) = netledger(&url, &["user", "reset-password", "nobody", "--password-stdin"], Some("long-enough-secret\n"));
+    let (code, out) =
+        netledger(&url, &["user", "reset-password", "nobody", "--password-stdin"], Some("long-enough-secret\n"));
     assert_eq!(code, 2, "an unknown user is an error: {out}");
     assert!(out.contains("not found"), "{out}");
 
-    let state = server::startup::build_state(pool.clone(), server::settings::Settings::from_env().unwrap()).await.unwrap();
+    let state =
+        server::startup::build_state(pool.clone(), server::settings::Settings::from_env().unwrap()).await.unwrap();
     state.hub.spawn();
     server::backend::bootstrap_admin(&state).await.unwrap().expect("first run creates admin");
 
@@ -88,13 +99,16 @@ async fn reset_password_from_stdin_sets_a_final_password() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("at least 12 characters"), "{out}");
 
-    let (code, out) = netledger(&url, &["user", "reset-password", "admin", "--password-stdin"], Some("long-enough-secret\n"));
+    let (code, out) =
+        netledger(&url, &["user", "reset-password", "admin", "--password-stdin"], Some("long-enough-secret\n"));
     assert_eq!(code, 0, "{out}");
-    let hash: String = sqlx::query_scalar("SELECT hash FROM user_passwords WHERE username = 'admin'").fetch_one(&pool).await.unwrap();
+    let hash: String =
+        sqlx::query_scalar("SELECT hash FROM user_passwords WHERE username = 'admin'").fetch_one(&pool).await.unwrap();
     assert!(server::identity::verify_password("long-enough-secret", &hash));
-    let events: Vec<String> = sqlx::query_scalar("SELECT metadata->>'actor' FROM events WHERE event_type = 'UserPasswordChanged'")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT metadata->>'actor' FROM events WHERE event_type = 'UserPasswordChanged'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(events, ["system:cli"]);
 }

@@ -45,7 +45,11 @@ pub fn toggle_theme() {
             let dark = web_sys::window()
                 .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
                 .is_some_and(|m| m.matches());
-            if dark { "dark".into() } else { "light".into() }
+            if dark {
+                "dark".into()
+            } else {
+                "light".into()
+            }
         });
         let next = if current == "dark" { "light" } else { "dark" };
         let _ = root.set_attribute("data-theme", next);

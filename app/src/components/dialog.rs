@@ -56,18 +56,19 @@ pub fn ReasonDialog(
                         <label for="dialog-reason">
                             "Reason" <span class="req">" *"</span>
                         </label>
-                        <textarea
+                        <input
                             id="dialog-reason"
                             name="reason"
-                            rows="3"
+                            type="text"
                             required
+                            autocomplete="off"
                             placeholder="e.g. replaced by edge-2 (CHG-1234)"
                             prop:value=move || reason.get()
                             on:input=move |ev| {
                                 reason.set(event_target_value(&ev));
                                 error.set(None);
                             }
-                        ></textarea>
+                        />
                         {move || error.get().map(|m| view! { <p class="field-error">{m}</p> })}
                     </div>
                     <div class="modal-actions">

@@ -20,8 +20,8 @@ pub fn use_live() -> RwSignal<u64> {
 /// Opens the `EventSource` once (browser only). Reconnection is the browser's job.
 #[cfg(feature = "hydrate")]
 pub fn connect(live: RwSignal<u64>) {
-    use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
 
     // Signed-out pages have no stream (the server would refuse it).
     let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();

@@ -16,7 +16,13 @@ pub fn GlobalSearch() -> impl IntoView {
     let timer = StoredValue::new(None::<TimeoutHandle>);
     let hits = LocalResource::new(move || {
         let q = debounced.get();
-        async move { if q.trim().chars().count() < 2 { Ok(Vec::new()) } else { global_search(q.trim().to_owned()).await } }
+        async move {
+            if q.trim().chars().count() < 2 {
+                Ok(Vec::new())
+            } else {
+                global_search(q.trim().to_owned()).await
+            }
+        }
     });
     let navigate = use_navigate();
 
@@ -76,7 +82,11 @@ pub fn GlobalSearch() -> impl IntoView {
         }
         "ArrowUp" => {
             ev.prevent_default();
-            if i == 0 { focus("global-search") } else { focus(&format!("search-hit-{}", i - 1)) }
+            if i == 0 {
+                focus("global-search")
+            } else {
+                focus(&format!("search-hit-{}", i - 1))
+            }
         }
         "Escape" => {
             close();

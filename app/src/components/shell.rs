@@ -8,7 +8,7 @@ use leptos_router::hooks::use_location;
 use super::browser::toggle_theme;
 use super::search::GlobalSearch;
 use super::toast::ToastArea;
-use super::user::{IfCan, use_current_user};
+use super::user::{use_current_user, IfCan};
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {

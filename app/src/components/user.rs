@@ -12,8 +12,10 @@ pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUserCtx(pub UserResource);
 
-pub fn provide_current_user(live: RwSignal<u64>) {
-    let user = Resource::new(move || live.get(), |_| whoami());
+/// Loaded once per page load: not keyed on live updates, so the nav and the permission-gated
+/// parts of pages do not re-render on every change. Call `refetch()` after changing oneself.
+pub fn provide_current_user() {
+    let user = Resource::new(|| (), |()| whoami());
     provide_context(CurrentUserCtx(user));
 }
 

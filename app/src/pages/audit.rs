@@ -8,8 +8,8 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::audit_trail;
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
-use crate::components::changes::{ChangeTable, change_count};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
+use crate::components::changes::{change_count, ChangeTable};
 use crate::components::live::use_live;
 use crate::components::pagination::Pagination;
 use crate::components::query::{href_with, parse_page};
@@ -87,7 +87,9 @@ pub fn AuditPage() -> impl IntoView {
                     </div>
                 </IfCan>
             </div>
-            <AuditFilters aq/>
+            <IfCan perm=Permission::ReadAudit>
+                <AuditFilters aq/>
+            </IfCan>
             <Transition fallback=|| view! { <Loading label="Loading events…"/> }>
                 {move || Suspend::new(async move {
                     match entries.await {

@@ -6,9 +6,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_device, set_device_status};
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
-use crate::components::badges::{StatusBadge, TagChips, platform_label};
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
-use crate::components::changes::{ChangeTable, change_count};
+use crate::components::badges::{platform_label, StatusBadge, TagChips};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
+use crate::components::changes::{change_count, ChangeTable};
 use crate::components::dialog::ReasonDialog;
 use crate::components::live::use_live;
 use crate::components::query::href_with;

@@ -2,15 +2,15 @@
 
 use std::collections::BTreeSet;
 
-use domain::FieldErrors;
 use domain::device::{DeviceDraft, Platform};
+use domain::FieldErrors;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
 
 use crate::api::{device_facets, get_device, register_device, update_device};
 use crate::components::alert::{ErrorBox, Loading};
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
 use crate::components::browser::focus;
 use crate::components::field::Field;
 use crate::components::live::use_live;
@@ -81,7 +81,11 @@ pub fn EditDevicePage() -> impl IntoView {
     let latest = Resource::new(
         move || (live.get(), id.get()),
         move |(n, id)| async move {
-            if n == start { Ok(None) } else { get_device(id).await.map(|d| Some(d.device.version)) }
+            if n == start {
+                Ok(None)
+            } else {
+                get_device(id).await.map(|d| Some(d.device.version))
+            }
         },
     );
     view! {
@@ -148,6 +152,8 @@ fn opt(s: String) -> Option<String> {
 #[component]
 fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: String) -> impl IntoView {
     let draft = RwSignal::new(initial);
+    // Fields the user edited: their errors show while typing (not on blur, which would shift the
+    // layout under a pending click on the submit button).
     let touched = RwSignal::new(BTreeSet::<&'static str>::new());
     let submitted = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
@@ -181,6 +187,8 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
         }
     });
     let pending = save.pending();
+    // `autofocus` only applies on page load; this also covers client-side navigation.
+    Effect::new(move |_| focus("hostname"));
     Effect::new(move |_| {
         let Some(result) = save.value().get() else {
             return;
@@ -242,13 +250,15 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
                 spellcheck="false"
                 aria-invalid=move || err.with(Option::is_some).then_some("true")
                 aria-describedby=format!("{id}-error")
+                // The attribute is for the server-rendered HTML; the property keeps it in sync afterwards.
+                value=draft.with_untracked(get)
                 prop:value=move || draft.with(get)
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
                     draft.update(|d| set(d, v));
+                    touch(id);
                     server_error.set(None);
                 }
-                on:blur=move |_| touch(id)
             />
         }
     };
@@ -283,13 +293,14 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
                             spellcheck="false"
                             autofocus
                             aria-invalid=move || error_for("hostname").with(Option::is_some).then_some("true")
+                            value=draft.with_untracked(|d| d.hostname.clone())
                             prop:value=move || draft.with(|d| d.hostname.clone())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
                                 draft.update(|d| d.hostname = v);
+                                touch("hostname");
                                 server_error.set(None);
                             }
-                            on:blur=move |_| touch("hostname")
                         />
                     </Field>
                     <Field label="Management address" id="address" error=error_for("address") required=true hint="IP address or DNS name">
@@ -331,12 +342,13 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
                             type="text"
                             autocomplete="off"
                             placeholder=vendor_placeholder
+                            value=draft.with_untracked(|d| d.vendor.clone())
                             prop:value=move || draft.with(|d| d.vendor.clone())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
                                 draft.update(|d| d.vendor = v);
+                                touch("vendor");
                             }
-                            on:blur=move |_| touch("vendor")
                         />
                     </Field>
                     <Field label="Model" id="model" error=error_for("model")>
@@ -388,9 +400,11 @@ fn DeviceForm(initial: DeviceDraft, edit: Option<(String, i64)>, cancel_href: St
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
                                 draft.update(|d| d.notes = v);
+                                touch("notes");
                             }
-                            on:blur=move |_| touch("notes")
-                        ></textarea>
+                        >
+                            {draft.with_untracked(|d| d.notes.clone())}
+                        </textarea>
                     </Field>
                 </div>
             </fieldset>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::device_facets;
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
 use crate::components::live::use_live;
 use crate::components::query::href_with;
 use crate::components::title::PageTitle;
@@ -60,7 +60,7 @@ pub fn GroupsPage() -> impl IntoView {
             <div class="page-head">
                 <h1>"Groups"</h1>
             </div>
-            <p class="muted">"Counts include sub-groups; active devices only."</p>
+            <p class="muted">"Counts include sub-groups. Select a group to list its devices."</p>
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     match facets.await {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::import_devices;
 use crate::components::alert::ErrorBox;
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
 use crate::components::live::use_live;
 use crate::components::query::href_with;
 use crate::components::title::PageTitle;

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use domain::identity::Permission;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
 
 use crate::api::{device_facets, list_devices};
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
-use crate::components::badges::{StatusBadge, TagChips, platform_label};
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
+use crate::components::badges::{platform_label, StatusBadge, TagChips};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
 use crate::components::browser::active_element_id;
 use crate::components::live::use_live;
 use crate::components::pagination::Pagination;
@@ -122,6 +122,17 @@ fn Filters(dq: Memo<DeviceQuery>, facets: Resource<Result<Facets, crate::error::
             timer.set_value(h);
         }
     };
+    // Enter applies the search at once instead of waiting for the debounce.
+    let on_enter = {
+        let set = set.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if let Some(h) = timer.get_value() {
+                h.clear();
+            }
+            set(vec![("q", text.get_untracked().trim().to_owned())], false);
+        }
+    };
     let select = move |key: &'static str| {
         let set = set.clone();
         move |ev| set(vec![(key, event_target_value(&ev))], false)
@@ -138,7 +149,7 @@ fn Filters(dq: Memo<DeviceQuery>, facets: Resource<Result<Facets, crate::error::
     };
 
     view! {
-        <form class="filters" role="search" on:submit=|ev| ev.prevent_default() method="get" action=PATH>
+        <form class="filters" role="search" on:submit=on_enter method="get" action=PATH>
             <div class="filter filter-grow">
                 <label for="device-search">"Search"</label>
                 <input
@@ -147,6 +158,7 @@ fn Filters(dq: Memo<DeviceQuery>, facets: Resource<Result<Facets, crate::error::
                     type="search"
                     placeholder="hostname, address, model, notes…"
                     autocomplete="off"
+                    value=text.get_untracked()
                     prop:value=move || text.get()
                     on:input=on_search
                 />
@@ -285,6 +297,15 @@ fn DeviceTable(page: Page<DeviceRow>, dq: DeviceQuery) -> impl IntoView {
         && dq.group.is_empty()
         && dq.tag.is_empty()
         && dq.status.is_empty());
+    if page.items.is_empty() && page.total > 0 {
+        let first = pairs_href(PATH, &current_with(&query.get_untracked(), KEYS, &[("page", String::new())]));
+        return view! {
+            <EmptyState title="This page is empty" text=format!("There are {} matching devices.", page.total)>
+                <a href=first class="btn">"Go to the first page"</a>
+            </EmptyState>
+        }
+        .into_any();
+    }
     if page.items.is_empty() {
         return if filtered {
             view! {
@@ -317,8 +338,24 @@ fn DeviceTable(page: Page<DeviceRow>, dq: DeviceQuery) -> impl IntoView {
         .into_iter()
         .map(|(col, label)| {
             let active = dq.sort == col;
-            let aria = if active { if dq.desc { "descending" } else { "ascending" } } else { "none" };
-            let arrow = if active { if dq.desc { " ▼" } else { " ▲" } } else { "" };
+            let aria = if active {
+                if dq.desc {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+            } else {
+                "none"
+            };
+            let arrow = if active {
+                if dq.desc {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
+            } else {
+                ""
+            };
             view! {
                 <th scope="col" aria-sort=aria class:sorted=active>
                     <a href=sort_href(col) data-sort=col.as_str()>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::{change_role, invite_user, list_users};
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
-use crate::components::breadcrumbs::{Breadcrumbs, crumbs};
+use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
 use crate::components::browser::{copy_to_clipboard, focus};
 use crate::components::field::Field;
 use crate::components::live::use_live;

@@ -29,11 +29,19 @@ impl DeviceStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DeviceCommand {
-    Register { spec: DeviceSpec },
+    Register {
+        spec: DeviceSpec,
+    },
     /// Replaces the attributes; only the fields that differ are recorded.
-    Update { spec: DeviceSpec },
-    Decommission { reason: String },
-    Restore { reason: String },
+    Update {
+        spec: DeviceSpec,
+    },
+    Decommission {
+        reason: String,
+    },
+    Restore {
+        reason: String,
+    },
 }
 
 /// One attribute's value before and after an update, as JSON so any field type fits.
@@ -110,7 +118,11 @@ fn diff(before: &DeviceSpec, after: &DeviceSpec) -> Vec<FieldChange> {
     };
     a.iter()
         .filter(|(k, v)| b.get(*k) != Some(*v))
-        .map(|(k, v)| FieldChange { field: k.clone(), before: b.get(k).cloned().unwrap_or(Value::Null), after: v.clone() })
+        .map(|(k, v)| FieldChange {
+            field: k.clone(),
+            before: b.get(k).cloned().unwrap_or(Value::Null),
+            after: v.clone(),
+        })
         .collect()
 }
 
@@ -123,9 +135,7 @@ impl Device {
             (S::New, C::Register { spec }) => vec![E::Registered { spec }],
             (S::New, _) => return Err(DeviceError::NotRegistered),
             (_, C::Register { .. }) => return Err(DeviceError::AlreadyRegistered),
-            (S::Decommissioned, C::Update { .. } | C::Decommission { .. }) => {
-                return Err(DeviceError::Decommissioned)
-            }
+            (S::Decommissioned, C::Update { .. } | C::Decommission { .. }) => return Err(DeviceError::Decommissioned),
             (S::Active, C::Restore { .. }) => return Err(DeviceError::NotDecommissioned),
             (S::Active, C::Update { spec }) => {
                 let changes = self.spec.as_ref().map(|cur| diff(cur, &spec)).unwrap_or_default();
@@ -200,7 +210,10 @@ mod tests {
 
     #[test]
     fn register_records_the_spec() {
-        Given::with(()).given_no_previous_events().when(DeviceCommand::Register { spec: spec("R15") }).then_expect_events(vec![registered()]);
+        Given::with(())
+            .given_no_previous_events()
+            .when(DeviceCommand::Register { spec: spec("R15") })
+            .then_expect_events(vec![registered()]);
     }
 
     #[test]
@@ -216,7 +229,11 @@ mod tests {
         let mut new = spec("R15");
         new.port = 2222;
         new.site = "Paris".into();
-        let events = Given::with(()).given(vec![registered()]).when(DeviceCommand::Update { spec: new.clone() }).inspect_result().unwrap();
+        let events = Given::with(())
+            .given(vec![registered()])
+            .when(DeviceCommand::Update { spec: new.clone() })
+            .inspect_result()
+            .unwrap();
         let [DeviceEvent::Updated { changes, spec }] = events.as_slice() else { panic!("{events:?}") };
         assert_eq!(spec, &new);
         let fields: Vec<_> = changes.iter().map(|c| (c.field.as_str(), c.before.clone(), c.after.clone())).collect();
@@ -228,12 +245,18 @@ mod tests {
 
     #[test]
     fn an_update_that_changes_nothing_records_nothing() {
-        Given::with(()).given(vec![registered()]).when(DeviceCommand::Update { spec: spec("R15") }).then_expect_events(vec![]);
+        Given::with(())
+            .given(vec![registered()])
+            .when(DeviceCommand::Update { spec: spec("R15") })
+            .then_expect_events(vec![]);
     }
 
     #[test]
     fn updating_an_unknown_device_is_refused() {
-        Given::with(()).given_no_previous_events().when(DeviceCommand::Update { spec: spec("R15") }).then_expect_error(DeviceError::NotRegistered);
+        Given::with(())
+            .given_no_previous_events()
+            .when(DeviceCommand::Update { spec: spec("R15") })
+            .then_expect_error(DeviceError::NotRegistered);
     }
 
     #[test]

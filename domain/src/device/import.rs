@@ -34,8 +34,19 @@ pub enum ImportError {
 }
 
 const COLUMNS: [&str; 13] = [
-    "hostname", "address", "port", "platform", "vendor", "model", "site", "latitude", "longitude", "group", "tags",
-    "credential_ref", "notes",
+    "hostname",
+    "address",
+    "port",
+    "platform",
+    "vendor",
+    "model",
+    "site",
+    "latitude",
+    "longitude",
+    "group",
+    "tags",
+    "credential_ref",
+    "notes",
 ];
 
 /// Parses a CSV file with a header row. Unknown columns are ignored; column names are
@@ -60,7 +71,11 @@ pub fn parse_csv(text: &str) -> Result<ParsedImport, ImportError> {
         if i >= MAX_ROWS {
             return Err(ImportError::TooLarge);
         }
-        let line = record.as_ref().ok().and_then(|r| r.position()).map_or(i + 2, |p| usize::try_from(p.line()).unwrap_or(i + 2));
+        let line = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i + 2, |p| usize::try_from(p.line()).unwrap_or(i + 2));
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -118,7 +133,10 @@ mod tests {
 
     #[test]
     fn a_file_without_required_columns_is_refused_whole() {
-        assert_eq!(parse_csv("name,ip\nR1,10.0.0.1\n"), Err(ImportError::MissingColumns("hostname, address, platform".into())));
+        assert_eq!(
+            parse_csv("name,ip\nR1,10.0.0.1\n"),
+            Err(ImportError::MissingColumns("hostname, address, platform".into()))
+        );
     }
 
     #[test]

@@ -5,6 +5,4 @@ pub mod import;
 mod values;
 
 pub use aggregate::{Device, DeviceCommand, DeviceError, DeviceEvent, DeviceStatus, FieldChange};
-pub use values::{
-    DeviceDraft, DeviceSpec, GroupPath, Hostname, Location, MgmtAddress, Platform, Tag,
-};
+pub use values::{DeviceDraft, DeviceSpec, GroupPath, Hostname, Location, MgmtAddress, Platform, Tag};

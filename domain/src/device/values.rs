@@ -125,9 +125,9 @@ impl MgmtAddress {
         if looks_numeric {
             return Err(format!("'{s}' is not a valid IPv4 address"));
         }
-        Hostname::parse(s).map(|h| Self(h.0.to_ascii_lowercase())).map_err(|_| {
-            format!("'{s}' is neither an IP address nor a DNS name")
-        })
+        Hostname::parse(s)
+            .map(|h| Self(h.0.to_ascii_lowercase()))
+            .map_err(|_| format!("'{s}' is neither an IP address nor a DNS name"))
     }
 
     #[must_use]

@@ -4,4 +4,4 @@ mod role;
 mod user;
 
 pub use role::{Permission, Role};
-pub use user::{PasswordPolicyError, User, UserCommand, UserError, UserEvent, Username, check_password_policy};
+pub use user::{check_password_policy, PasswordPolicyError, User, UserCommand, UserError, UserEvent, Username};

@@ -62,7 +62,10 @@ impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| "must be admin, engineer, viewer or auditor".into())
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| "must be admin, engineer, viewer or auditor".into())
     }
 }
 

@@ -62,8 +62,16 @@ pub enum PasswordPolicyError {
 
 /// The rule every new password meets.
 pub fn check_password_policy(username: &str, password: &str) -> Result<(), PasswordPolicyError> {
-    const COMMON: [&str; 8] =
-        ["password1234", "123456789012", "qwertyuiopas", "letmein12345", "administrator", "welcome12345", "changeme1234", "passw0rd1234"];
+    const COMMON: [&str; 8] = [
+        "password1234",
+        "123456789012",
+        "qwertyuiopas",
+        "letmein12345",
+        "administrator",
+        "welcome12345",
+        "changeme1234",
+        "passw0rd1234",
+    ];
     let n = password.chars().count();
     if n < 12 {
         return Err(PasswordPolicyError::TooShort);
@@ -72,7 +80,8 @@ pub fn check_password_policy(username: &str, password: &str) -> Result<(), Passw
         return Err(PasswordPolicyError::TooLong);
     }
     let lower = password.to_lowercase();
-    if COMMON.contains(&lower.as_str()) || password.chars().all(|c| Some(c) == password.chars().next()) {
+    let first = password.chars().next();
+    if COMMON.contains(&lower.as_str()) || password.chars().all(|c| Some(c) == first) {
         return Err(PasswordPolicyError::TooCommon);
     }
     if !username.is_empty() && lower.contains(&username.to_lowercase()) {
@@ -84,13 +93,25 @@ pub fn check_password_policy(username: &str, password: &str) -> Result<(), Passw
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserCommand {
     /// `must_change_password` is set for invited users and the first admin.
-    Create { username: Username, display_name: String, role: Role, must_change_password: bool },
-    ChangeRole { role: Role },
+    Create {
+        username: Username,
+        display_name: String,
+        role: Role,
+        must_change_password: bool,
+    },
+    ChangeRole {
+        role: Role,
+    },
     /// The hash is stored by the caller; the aggregate records the fact.
-    RecordPasswordChange { must_change_password: bool, by_admin: bool },
+    RecordPasswordChange {
+        must_change_password: bool,
+        by_admin: bool,
+    },
     RecordSignIn,
     RecordSignOut,
-    Disable { reason: String },
+    Disable {
+        reason: String,
+    },
     Enable,
 }
 
@@ -163,7 +184,12 @@ impl User {
                     if display_name.chars().count() > 80 {
                         return Err(UserError::DisplayNameTooLong);
                     }
-                    Ok(vec![E::Created { username, display_name: display_name.trim().to_owned(), role, must_change_password }])
+                    Ok(vec![E::Created {
+                        username,
+                        display_name: display_name.trim().to_owned(),
+                        role,
+                        must_change_password,
+                    }])
                 }
                 _ => Err(UserError::NotFound),
             };
@@ -228,14 +254,24 @@ mod tests {
     use super::*;
 
     fn created() -> UserEvent {
-        UserEvent::Created { username: Username::parse("alice").unwrap(), display_name: "Alice".into(), role: Role::Engineer, must_change_password: true }
+        UserEvent::Created {
+            username: Username::parse("alice").unwrap(),
+            display_name: "Alice".into(),
+            role: Role::Engineer,
+            must_change_password: true,
+        }
     }
 
     #[test]
     fn a_user_name_is_taken_once() {
         TestFramework::<User>::with(())
             .given(vec![created()])
-            .when(UserCommand::Create { username: Username::parse("Alice").unwrap(), display_name: String::new(), role: Role::Viewer, must_change_password: false })
+            .when(UserCommand::Create {
+                username: Username::parse("Alice").unwrap(),
+                display_name: String::new(),
+                role: Role::Viewer,
+                must_change_password: false,
+            })
             .then_expect_error(UserError::AlreadyExists);
     }
 
@@ -245,7 +281,10 @@ mod tests {
             .given(vec![created()])
             .when(UserCommand::ChangeRole { role: Role::Auditor })
             .then_expect_events(vec![UserEvent::RoleChanged { from: Role::Engineer, to: Role::Auditor }]);
-        TestFramework::<User>::with(()).given(vec![created()]).when(UserCommand::ChangeRole { role: Role::Engineer }).then_expect_events(vec![]);
+        TestFramework::<User>::with(())
+            .given(vec![created()])
+            .when(UserCommand::ChangeRole { role: Role::Engineer })
+            .then_expect_events(vec![]);
     }
 
     #[test]
@@ -258,7 +297,10 @@ mod tests {
 
     #[test]
     fn commands_on_unknown_users_are_refused() {
-        TestFramework::<User>::with(()).given_no_previous_events().when(UserCommand::RecordSignIn).then_expect_error(UserError::NotFound);
+        TestFramework::<User>::with(())
+            .given_no_previous_events()
+            .when(UserCommand::RecordSignIn)
+            .then_expect_error(UserError::NotFound);
     }
 
     #[test]

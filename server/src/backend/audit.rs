@@ -9,7 +9,7 @@ use domain::FieldErrors;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::{AppState, internal};
+use super::{internal, AppState};
 
 const COLUMNS: &str = "position, recorded_at, actor, source, request_ip, correlation_id, aggregate_type, aggregate_id,
                        sequence, event_type, subject, summary, changes, payload";
@@ -126,7 +126,12 @@ pub async fn query(state: &AppState, user: &CurrentUser, q: AuditQuery) -> Resul
 }
 
 /// Every audit row matching the filter, oldest first, for export.
-pub async fn export(state: &AppState, user: &CurrentUser, q: &AuditQuery, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn export(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &AuditQuery,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, AppError> {
     require_role(user, Permission::ReadAudit)?;
     let filter = AuditFilter::parse(q)?;
     let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM audit_log"));
@@ -136,7 +141,12 @@ pub async fn export(state: &AppState, user: &CurrentUser, q: &AuditQuery, limit:
     Ok(rows.iter().map(entry).collect())
 }
 
-pub async fn for_aggregate(state: &AppState, aggregate_type: &str, id: &str, limit: i64) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn for_aggregate(
+    state: &AppState,
+    aggregate_type: &str,
+    id: &str,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, AppError> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM audit_log WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY position DESC LIMIT $3"
     ))
@@ -153,7 +163,8 @@ pub async fn dashboard(state: &AppState, user: &CurrentUser) -> Result<Dashboard
     let facets = super::devices::facets(state, user).await?;
     let total_devices = facets.statuses.iter().map(|c| c.count).sum();
     let (total_events, recent) = if user.role.can(Permission::ReadAudit) {
-        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&state.pool).await.map_err(internal)?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&state.pool).await.map_err(internal)?;
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY position DESC LIMIT 15"))
             .fetch_all(&state.pool)
             .await

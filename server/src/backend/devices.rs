@@ -3,19 +3,22 @@
 use std::collections::HashSet;
 
 use app::error::AppError;
-use app::model::{CountBy, CurrentUser, DeviceDetail, DeviceQuery, DeviceRow, DeviceSort, Facets, ImportReport, ImportRowError, Page};
-use app::ssr::{CommandContext, require_role};
+use app::model::{
+    CountBy, CurrentUser, DeviceDetail, DeviceQuery, DeviceRow, DeviceSort, Facets, ImportReport, ImportRowError, Page,
+};
+use app::ssr::{require_role, CommandContext};
 use cqrs_es::Aggregate;
-use domain::device::{Device, DeviceCommand, DeviceDraft, DeviceError, DeviceSpec, import};
+use domain::device::{import, Device, DeviceCommand, DeviceDraft, DeviceError, DeviceSpec};
 use domain::identity::Permission;
 use domain::FieldErrors;
 use futures::StreamExt;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::{AppState, from_aggregate, internal, metadata};
+use super::{from_aggregate, internal, metadata, AppState};
 
-const COLUMNS: &str = "id, hostname, address, port, platform, vendor, model, site, group_path, tags, latitude, longitude,
+const COLUMNS: &str =
+    "id, hostname, address, port, platform, vendor, model, site, group_path, tags, latitude, longitude,
                        credential_ref, notes, status, registered_at, updated_at, version";
 
 fn row(r: &PgRow) -> DeviceRow {
@@ -67,7 +70,11 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a DeviceQuery) {
     }
     if !q.group.is_empty() {
         let g = q.group.trim_matches('/');
-        b.push(" AND (group_path = ").push_bind(g).push(" OR group_path LIKE ").push_bind(format!("{}/%", g.replace('%', "\\%").replace('_', "\\_"))).push(")");
+        b.push(" AND (group_path = ")
+            .push_bind(g)
+            .push(" OR group_path LIKE ")
+            .push_bind(format!("{}/%", g.replace('%', "\\%").replace('_', "\\_")))
+            .push(")");
     }
     if !q.tag.is_empty() {
         b.push(" AND ").push_bind(q.tag.to_lowercase()).push(" = ANY(tags)");
@@ -244,9 +251,17 @@ pub async fn import(state: &AppState, ctx: &CommandContext, csv: &str) -> Result
     for (line, spec) in parsed.valid {
         let key = spec.hostname.as_str().to_lowercase();
         if existing.contains(&key) {
-            errors.push(ImportRowError { line, hostname: spec.hostname.to_string(), message: "hostname: already in the inventory".into() });
+            errors.push(ImportRowError {
+                line,
+                hostname: spec.hostname.to_string(),
+                message: "hostname: already in the inventory".into(),
+            });
         } else if !seen.insert(key) {
-            errors.push(ImportRowError { line, hostname: spec.hostname.to_string(), message: "hostname: appears twice in this file".into() });
+            errors.push(ImportRowError {
+                line,
+                hostname: spec.hostname.to_string(),
+                message: "hostname: appears twice in this file".into(),
+            });
         } else {
             accepted.push((line, spec));
         }
@@ -281,7 +296,10 @@ pub async fn import(state: &AppState, ctx: &CommandContext, csv: &str) -> Result
 
 async fn count_by(state: &AppState, sql: &str) -> Result<Vec<CountBy>, AppError> {
     let rows = sqlx::query(sql).fetch_all(&state.pool).await.map_err(internal)?;
-    Ok(rows.iter().map(|r| CountBy { key: r.get::<Option<String>, _>("key").unwrap_or_default(), count: r.get("count") }).collect())
+    Ok(rows
+        .iter()
+        .map(|r| CountBy { key: r.get::<Option<String>, _>("key").unwrap_or_default(), count: r.get("count") })
+        .collect())
 }
 
 pub async fn facets(state: &AppState, user: &CurrentUser) -> Result<Facets, AppError> {

@@ -25,9 +25,9 @@ use crate::adapters::store::{EventStore, ProjectorHub};
 use crate::identity::SignInThrottle;
 use crate::settings::Settings;
 
-pub use users::{BootstrapAdmin, SignIn, bootstrap_admin, reset_password, resolve_session, sign_in, sign_out};
 pub use audit::{export as export_audit, parse_time};
 pub use devices::find as find_device;
+pub use users::{bootstrap_admin, reset_password, resolve_session, sign_in, sign_out, BootstrapAdmin, SignIn};
 
 pub struct AppState {
     pub pool: PgPool,

@@ -4,14 +4,14 @@ use std::net::IpAddr;
 
 use app::error::AppError;
 use app::model::{CurrentUser, Invitation, UserRow};
-use app::ssr::{CommandContext, require_role};
+use app::ssr::{require_role, CommandContext};
 use cqrs_es::Aggregate;
-use domain::identity::{Permission, Role, User, UserCommand, UserError, Username, check_password_policy};
+use domain::identity::{check_password_policy, Permission, Role, User, UserCommand, UserError, Username};
 use domain::metadata::{EventMetadata, Source};
 use domain::FieldErrors;
 use sqlx::Row;
 
-use super::{AppState, from_aggregate, internal, metadata};
+use super::{from_aggregate, internal, metadata, AppState};
 use crate::identity::{hash_password, new_session_token, random_password, token_hash, verify_password};
 
 /// A successful sign-in: the cookie value and who it is.
@@ -27,7 +27,8 @@ pub struct BootstrapAdmin {
 }
 
 fn system(component: &str, source: Source, ip: Option<String>) -> EventMetadata {
-    EventMetadata::new(format!("system:{component}"), source, uuid::Uuid::new_v4().to_string(), chrono::Utc::now()).with_ip(ip)
+    EventMetadata::new(format!("system:{component}"), source, uuid::Uuid::new_v4().to_string(), chrono::Utc::now())
+        .with_ip(ip)
 }
 
 async fn execute(state: &AppState, username: &str, cmd: UserCommand, meta: EventMetadata) -> Result<(), AppError> {
@@ -110,7 +111,12 @@ pub async fn change_role(state: &AppState, ctx: &CommandContext, username: &str,
     Ok(())
 }
 
-pub async fn change_own_password(state: &AppState, ctx: &CommandContext, current: &str, new: &str) -> Result<(), AppError> {
+pub async fn change_own_password(
+    state: &AppState,
+    ctx: &CommandContext,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
     let username = ctx.user.username.as_str();
     let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM user_passwords WHERE username = $1")
         .bind(username)
@@ -130,14 +136,25 @@ pub async fn change_own_password(state: &AppState, ctx: &CommandContext, current
         return Err(AppError::Invalid(e));
     }
     store_password(state, username, new).await?;
-    execute(state, username, UserCommand::RecordPasswordChange { must_change_password: false, by_admin: false }, metadata(ctx))
-        .await?;
+    execute(
+        state,
+        username,
+        UserCommand::RecordPasswordChange { must_change_password: false, by_admin: false },
+        metadata(ctx),
+    )
+    .await?;
     state.settle(User::TYPE, username).await;
     Ok(())
 }
 
 /// Checks credentials; on success records the sign-in and opens a session.
-pub async fn sign_in(state: &AppState, username: &str, password: &str, ip: Option<IpAddr>, source: Source) -> Result<SignIn, AppError> {
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    ip: Option<IpAddr>,
+    source: Source,
+) -> Result<SignIn, AppError> {
     let name = username.trim().to_ascii_lowercase();
     if !state.throttle.allowed(&name, ip) {
         tracing::warn!(username = %name, ip = ?ip, "sign-in throttled");
@@ -155,7 +172,10 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str, ip: Optio
         Some(r) => verify_password(password, &r.get::<String, _>("hash")),
         None => {
             // Same work as a real check, so response time does not reveal which names exist.
-            let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2k0D4cL0pYdXs6Y8V7T1bPq4z3qGZ8hJm3lJc9o9kpQ");
+            let _ = verify_password(
+                password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2k0D4cL0pYdXs6Y8V7T1bPq4z3qGZ8hJm3lJc9o9kpQ",
+            );
             false
         }
     };
@@ -270,6 +290,10 @@ pub async fn reset_password(state: &AppState, username: &str, password: Option<S
     )
     .await?;
     store_password(state, name.as_str(), &password).await?;
-    sqlx::query("DELETE FROM sessions WHERE username = $1").bind(name.as_str()).execute(&state.pool).await.map_err(internal)?;
+    sqlx::query("DELETE FROM sessions WHERE username = $1")
+        .bind(name.as_str())
+        .execute(&state.pool)
+        .await
+        .map_err(internal)?;
     Ok(password)
 }

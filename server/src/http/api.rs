@@ -3,16 +3,18 @@
 use std::sync::Arc;
 
 use app::error::AppError;
-use app::model::{AuditEntry, AuditQuery, DeviceDetail, DeviceQuery, DeviceRow, DeviceSort, Facets, ImportReport, Page};
-use app::ssr::{Backend, require_role};
-use axum::Json;
-use axum::Router;
+use app::model::{
+    AuditEntry, AuditQuery, DeviceDetail, DeviceQuery, DeviceRow, DeviceSort, Facets, ImportReport, Page,
+};
+use app::ssr::{require_role, Backend};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Json;
+use axum::Router;
 use domain::device::DeviceDraft;
 use domain::identity::Permission;
 use serde::{Deserialize, Serialize};
@@ -21,7 +23,7 @@ use sqlx::Row;
 
 use super::auth::ApiUser;
 use super::{ApiError, HttpState};
-use crate::backend::{AppState, export_audit, find_device, internal};
+use crate::backend::{export_audit, find_device, internal, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -54,7 +56,11 @@ struct ListParams {
     per_page: u32,
 }
 
-async fn list_devices(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<ListParams>) -> ApiResult<Json<Page<DeviceRow>>> {
+async fn list_devices(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<Page<DeviceRow>>> {
     let q = DeviceQuery {
         q: p.q,
         platform: p.platform,
@@ -178,12 +184,21 @@ async fn get_device(State(s): State<Arc<AppState>>, u: ApiUser, Path(id): Path<S
     Ok(Json(find_device(&s, &id).await?))
 }
 
-async fn device_history(State(s): State<Arc<AppState>>, u: ApiUser, Path(id): Path<String>) -> ApiResult<Json<DeviceDetail>> {
+async fn device_history(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeviceDetail>> {
     require_role(&u.user, Permission::ReadAudit)?;
     Ok(Json(s.device(&u.user, &id).await?))
 }
 
-async fn patch_device(State(s): State<Arc<AppState>>, u: ApiUser, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Json<DeviceRow>> {
+async fn patch_device(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<DeviceRow>> {
     let b: DeviceBody = body(&bytes)?;
     require_role(&u.user, Permission::ManageDevices)?;
     let current = find_device(&s, &id).await?;
@@ -197,18 +212,29 @@ struct Reason {
     reason: String,
 }
 
-async fn decommission(State(s): State<Arc<AppState>>, u: ApiUser, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Json<DeviceRow>> {
+async fn decommission(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<DeviceRow>> {
     let r: Reason = body(&bytes)?;
     Ok(Json(s.set_device_status(&u.context(), &id, true, r.reason).await?))
 }
 
-async fn restore(State(s): State<Arc<AppState>>, u: ApiUser, Path(id): Path<String>, bytes: Bytes) -> ApiResult<Json<DeviceRow>> {
+async fn restore(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<DeviceRow>> {
     let r: Reason = body(&bytes)?;
     Ok(Json(s.set_device_status(&u.context(), &id, false, r.reason).await?))
 }
 
 async fn import_devices(State(s): State<Arc<AppState>>, u: ApiUser, bytes: Bytes) -> ApiResult<Json<ImportReport>> {
-    let csv = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError(AppError::Rejected("the file is not UTF-8 text".into())))?;
+    let csv = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError(AppError::Rejected("the file is not UTF-8 text".into())))?;
     Ok(Json(s.import_devices(&u.context(), csv).await?))
 }
 
@@ -240,7 +266,11 @@ struct EventOut {
 /// The raw log in commit-safe global order. `after` is the position of the last event the
 /// caller has; positions are unique but, under concurrent writers, not always increasing in
 /// this order, so always continue from the last event received.
-async fn events(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<EventsParams>) -> ApiResult<Json<Vec<EventOut>>> {
+async fn events(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Query(p): Query<EventsParams>,
+) -> ApiResult<Json<Vec<EventOut>>> {
     require_role(&u.user, Permission::ReadAudit)?;
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let rows = sqlx::query(
@@ -277,7 +307,11 @@ async fn events(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<Even
     ))
 }
 
-async fn audit(State(s): State<Arc<AppState>>, u: ApiUser, Query(q): Query<AuditQuery>) -> ApiResult<Json<Page<AuditEntry>>> {
+async fn audit(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
     Ok(Json(s.audit(&u.user, q).await?))
 }
 
@@ -291,21 +325,40 @@ struct ExportParams {
 
 const EXPORT_LIMIT: i64 = 1_000_000;
 
-async fn audit_export(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<ExportParams>) -> ApiResult<Response> {
+async fn audit_export(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Query(p): Query<ExportParams>,
+) -> ApiResult<Response> {
     let rows = export_audit(&s, &u.user, &p.query, EXPORT_LIMIT).await?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     match p.format.as_str() {
         "json" => {
             let body = serde_json::to_vec_pretty(&rows).map_err(internal)?;
             Ok((
-                [(CONTENT_TYPE, "application/json".to_owned()), (CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.json\""))],
+                [
+                    (CONTENT_TYPE, "application/json".to_owned()),
+                    (CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.json\"")),
+                ],
                 body,
             )
                 .into_response())
         }
         "csv" | "" => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let header = ["position", "recorded_at", "actor", "source", "request_ip", "event_type", "aggregate_type", "aggregate_id", "subject", "summary", "changes"];
+            let header = [
+                "position",
+                "recorded_at",
+                "actor",
+                "source",
+                "request_ip",
+                "event_type",
+                "aggregate_type",
+                "aggregate_id",
+                "subject",
+                "summary",
+                "changes",
+            ];
             w.write_record(header).map_err(internal)?;
             for r in &rows {
                 w.write_record([
@@ -325,7 +378,10 @@ async fn audit_export(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Quer
             }
             let body = w.into_inner().map_err(internal)?;
             Ok((
-                [(CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.csv\""))],
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.csv\"")),
+                ],
                 body,
             )
                 .into_response())
@@ -336,5 +392,9 @@ async fn audit_export(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Quer
 
 /// Spreadsheet apps execute cells starting with these; prefix a quote so exported text stays text.
 fn neutralise(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
 }

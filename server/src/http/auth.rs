@@ -18,7 +18,7 @@ use domain::metadata::Source;
 use serde::Deserialize;
 
 use super::ApiError;
-use crate::backend::{AppState, resolve_session, sign_in, sign_out};
+use crate::backend::{resolve_session, sign_in, sign_out, AppState};
 
 pub const COOKIE_NAME: &str = "nl_session";
 
@@ -37,8 +37,10 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
 fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
     let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
     let max_age = state.settings.session_hours * 3600;
-    HeaderValue::from_str(&format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 fn clear_cookie() -> HeaderValue {
@@ -65,15 +67,17 @@ fn cross_site(req: &Request) -> bool {
 }
 
 /// Pages (not APIs or assets) need a signed-in user; everything else decides for itself.
+/// A last segment with a dot is a static file (`/favicon.svg`); page paths never have one.
 fn is_page(path: &str) -> bool {
-    !(path.starts_with("/api/")
+    let is_file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    !(is_file
+        || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path.starts_with("/auth/")
         || path == "/login"
         || path == "/healthz"
         || path == "/readyz"
-        || path == "/metrics"
-        || path == "/favicon.ico")
+        || path == "/metrics")
 }
 
 pub async fn session_layer(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
@@ -132,7 +136,11 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login_form(State(state): State<Arc<AppState>>, req_parts: RequestMeta, Form(f): Form<LoginForm>) -> Response {
+pub async fn login_form(
+    State(state): State<Arc<AppState>>,
+    req_parts: RequestMeta,
+    Form(f): Form<LoginForm>,
+) -> Response {
     match sign_in(&state, &f.username, &f.password, req_parts.ip, Source::Ui).await {
         Ok(s) => {
             let to = if s.user.must_change_password { "/account/password" } else { safe_next(f.next.as_deref()) };
@@ -181,7 +189,11 @@ pub async fn api_sign_in(
     Ok(res)
 }
 
-pub async fn api_sign_out(State(state): State<Arc<AppState>>, meta: RequestMeta, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn api_sign_out(
+    State(state): State<Arc<AppState>>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
         sign_out(&state, &token, meta.ip).await?;
     }

@@ -1,9 +1,9 @@
 //! REST errors: `{"error": {"code", "message", "details"}}` with the matching status.
 
 use app::error::AppError;
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde_json::json;
 
 #[derive(Debug)]

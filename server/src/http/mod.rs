@@ -10,13 +10,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::ssr::SharedBackend;
-use app::{App, shell};
-use axum::Router;
+use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::{get, post};
+use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use error::ApiError;
@@ -71,15 +71,10 @@ pub fn router(state: Arc<AppState>, leptos: LeptosOptions) -> Router {
         .route("/api/v1/session", post(auth::api_sign_in).delete(auth::api_sign_out).get(auth::api_me))
         .route("/api/v1/live", get(live::stream))
         .merge(api::routes())
-        .leptos_routes_with_context(
-            &http,
-            routes,
-            move || provide_context(backend.clone()),
-            {
-                let o = leptos.clone();
-                move || shell(o.clone())
-            },
-        )
+        .leptos_routes_with_context(&http, routes, move || provide_context(backend.clone()), {
+            let o = leptos.clone();
+            move || shell(o.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<HttpState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state, auth::session_layer))
         .layer(axum::middleware::from_fn(ops::track))

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app};
+use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD};
 
 async fn create(app: &TestApp, body: Value) -> reqwest::Response {
     app.client.post(app.url("/api/v1/devices")).json(&body).send().await.unwrap()
@@ -36,11 +36,21 @@ async fn wrong_passwords_are_refused_then_throttled() {
     let app = spawn_app().await;
     let anon = reqwest::Client::new();
     for _ in 0..5 {
-        let res = anon.post(app.url("/api/v1/session")).json(&json!({"username": "admin", "password": "nope"})).send().await.unwrap();
+        let res = anon
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "admin", "password": "nope"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     // Even the right password is refused while the account is throttled.
-    let res = anon.post(app.url("/api/v1/session")).json(&json!({"username": "admin", "password": ADMIN_PASSWORD})).send().await.unwrap();
+    let res = anon
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -84,16 +94,29 @@ async fn device_lifecycle_over_the_api_is_recorded_with_actor_and_before_after()
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], id.as_str());
 
-    let res = app.client.patch(app.url(&format!("/api/v1/devices/{id}"))).json(&json!({"port": 2222, "expected_version": 1})).send().await.unwrap();
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/devices/{id}")))
+        .json(&json!({"port": 2222, "expected_version": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let updated: Value = res.json().await.unwrap();
     assert_eq!(updated["port"], 2222);
     assert_eq!(updated["version"], 2);
 
-    let stale = app.client.patch(app.url(&format!("/api/v1/devices/{id}"))).json(&json!({"site": "Paris", "expected_version": 1})).send().await.unwrap();
+    let stale = app
+        .client
+        .patch(app.url(&format!("/api/v1/devices/{id}")))
+        .json(&json!({"site": "Paris", "expected_version": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), StatusCode::CONFLICT);
 
-    let audit: Value = app.client.get(app.url(&format!("/api/v1/audit?device={id}"))).send().await.unwrap().json().await.unwrap();
+    let audit: Value =
+        app.client.get(app.url(&format!("/api/v1/audit?device={id}"))).send().await.unwrap().json().await.unwrap();
     let items = audit["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["event_type"], "DeviceUpdated");
@@ -102,11 +125,18 @@ async fn device_lifecycle_over_the_api_is_recorded_with_actor_and_before_after()
     assert_eq!(items[0]["changes"], json!([{"field": "port", "before": 22, "after": 2222}]));
     assert_eq!(items[1]["event_type"], "DeviceRegistered");
 
-    let res = app.client.post(app.url(&format!("/api/v1/devices/{id}/decommission"))).json(&json!({"reason": "RMA #42"})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/devices/{id}/decommission")))
+        .json(&json!({"reason": "RMA #42"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let d: Value = res.json().await.unwrap();
     assert_eq!(d["status"], "decommissioned");
-    let again = app.client.patch(app.url(&format!("/api/v1/devices/{id}"))).json(&json!({"port": 22})).send().await.unwrap();
+    let again =
+        app.client.patch(app.url(&format!("/api/v1/devices/{id}"))).json(&json!({"port": 22})).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     let body: Value = again.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rejected");
@@ -115,11 +145,13 @@ async fn device_lifecycle_over_the_api_is_recorded_with_actor_and_before_after()
 #[tokio::test]
 async fn invalid_devices_get_every_field_error() {
     let app = spawn_app().await;
-    let res = create(&app, json!({"hostname": "bad host", "address": "300.1.1.1", "port": 0, "platform": "nxos"})).await;
+    let res =
+        create(&app, json!({"hostname": "bad host", "address": "300.1.1.1", "port": 0, "platform": "nxos"})).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid");
-    let fields: Vec<&str> = body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["hostname", "address", "port", "platform"]);
 
     assert_eq!(create(&app, r15()).await.status(), StatusCode::CREATED);
@@ -128,7 +160,14 @@ async fn invalid_devices_get_every_field_error() {
     let body: Value = dup.json().await.unwrap();
     assert_eq!(body["error"]["details"][0]["field"], "hostname");
 
-    let junk = app.client.post(app.url("/api/v1/devices")).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let junk = app
+        .client
+        .post(app.url("/api/v1/devices"))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(junk.status(), StatusCode::BAD_REQUEST);
     let nothing = app.client.get(app.url("/api/v1/devices/no-such-id")).send().await.unwrap();
     assert_eq!(nothing.status(), StatusCode::NOT_FOUND);
@@ -138,12 +177,18 @@ async fn invalid_devices_get_every_field_error() {
 async fn roles_are_enforced_on_the_server() {
     let app = spawn_app().await;
     let ctx = app::ssr::CommandContext {
-        user: app::model::CurrentUser { username: "admin".into(), display_name: String::new(), role: domain::identity::Role::Admin, must_change_password: false },
+        user: app::model::CurrentUser {
+            username: "admin".into(),
+            display_name: String::new(),
+            role: domain::identity::Role::Admin,
+            must_change_password: false,
+        },
         source: domain::metadata::Source::Api,
         request_ip: None,
     };
     use app::ssr::Backend;
-    let inv = app.state.invite_user(&ctx, "vera".into(), "Vera Viewer".into(), domain::identity::Role::Viewer).await.unwrap();
+    let inv =
+        app.state.invite_user(&ctx, "vera".into(), "Vera Viewer".into(), domain::identity::Role::Viewer).await.unwrap();
     let viewer = app.client_for("vera", &inv.initial_password).await;
     assert_eq!(viewer.get(app.url("/api/v1/devices")).send().await.unwrap().status(), StatusCode::OK);
     let res = viewer.post(app.url("/api/v1/devices")).json(&r15()).send().await.unwrap();
@@ -151,7 +196,10 @@ async fn roles_are_enforced_on_the_server() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "forbidden");
     assert_eq!(viewer.get(app.url("/api/v1/events")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(viewer.get(app.url("/api/v1/audit/export?format=csv")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        viewer.get(app.url("/api/v1/audit/export?format=csv")).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -165,7 +213,15 @@ async fn events_endpoint_pages_through_the_log_with_metadata() {
     let mut after = 0;
     let mut seen = Vec::new();
     loop {
-        let page: Vec<Value> = app.client.get(app.url(&format!("/api/v1/events?after={after}&limit=2"))).send().await.unwrap().json().await.unwrap();
+        let page: Vec<Value> = app
+            .client
+            .get(app.url(&format!("/api/v1/events?after={after}&limit=2")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let Some(last) = page.last() else { break };
         after = last["position"].as_i64().unwrap();
         seen.extend(page);
@@ -228,7 +284,8 @@ async fn audit_export_is_csv_with_formula_cells_neutralised() {
     let mut d = r15();
     d["hostname"] = json!("core1");
     assert_eq!(create(&app, d).await.status(), StatusCode::CREATED);
-    let res = app.client.get(app.url("/api/v1/audit/export?format=csv&event_type=DeviceRegistered")).send().await.unwrap();
+    let res =
+        app.client.get(app.url("/api/v1/audit/export?format=csv&event_type=DeviceRegistered")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
     let text = res.text().await.unwrap();
@@ -237,7 +294,8 @@ async fn audit_export_is_csv_with_formula_cells_neutralised() {
     let row = lines.next().unwrap();
     assert!(row.contains(",admin,api,") && row.contains("DeviceRegistered") && row.contains("core1"), "{row}");
     assert_eq!(lines.next(), None);
-    let json: Value = app.client.get(app.url("/api/v1/audit/export?format=json")).send().await.unwrap().json().await.unwrap();
+    let json: Value =
+        app.client.get(app.url("/api/v1/audit/export?format=json")).send().await.unwrap().json().await.unwrap();
     assert!(json.as_array().unwrap().len() >= 2);
     let bad = app.client.get(app.url("/api/v1/audit/export?format=csv&from=yesterday")).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
@@ -246,6 +304,13 @@ async fn audit_export_is_csv_with_formula_cells_neutralised() {
 #[tokio::test]
 async fn cross_site_posts_are_refused() {
     let app = spawn_app().await;
-    let res = app.client.post(app.url("/api/v1/devices")).header("origin", "https://evil.example").json(&r15()).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/devices"))
+        .header("origin", "https://evil.example")
+        .json(&r15())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use server::backend::{AppState, reset_password};
+use server::backend::{reset_password, AppState};
 use server::settings::Settings;
 use server::startup::Application;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -8,7 +8,7 @@ use domain::device::{Device, DeviceCommand, DeviceDraft, DeviceEvent, DeviceSpec
 use domain::metadata::{EventMetadata, Source};
 use postgres_es::PostgresEventRepository;
 use server::adapters::store::projections::{AuditProjection, InventoryProjection};
-use server::adapters::store::{EventStore, Projection, read_committed_after, rebuild, verify_chains};
+use server::adapters::store::{read_committed_after, rebuild, verify_chains, EventStore, Projection};
 use sqlx::{PgPool, Row};
 
 use crate::helpers::fresh_db;
@@ -46,7 +46,8 @@ async fn concurrent_commands_on_one_aggregate_conflict() {
     store.commit(update(23), first, meta("a")).await.expect("first writer wins");
     let err = store.commit(update(24), second, meta("b")).await.expect_err("second writer must conflict");
     assert!(matches!(err, AggregateError::AggregateConflict), "{err:?}");
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = 'd1'").fetch_one(&pool).await.unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_id = 'd1'").fetch_one(&pool).await.unwrap();
     assert_eq!(n, 2, "the losing write left nothing behind");
 }
 
@@ -120,9 +121,15 @@ async fn tampering_with_the_trigger_disabled_is_located_by_verify() {
     let (pool, _) = fresh_db().await;
     let es = EventStore::new(pool.clone());
     for (id, host) in [("d1", "r1"), ("d2", "r2")] {
-        es.devices.execute_with_metadata(id, DeviceCommand::Register { spec: spec(host, 22) }, meta("a")).await.unwrap();
+        es.devices
+            .execute_with_metadata(id, DeviceCommand::Register { spec: spec(host, 22) }, meta("a"))
+            .await
+            .unwrap();
         es.devices.execute_with_metadata(id, DeviceCommand::Update { spec: spec(host, 830) }, meta("a")).await.unwrap();
-        es.devices.execute_with_metadata(id, DeviceCommand::Update { spec: spec(host, 2022) }, meta("a")).await.unwrap();
+        es.devices
+            .execute_with_metadata(id, DeviceCommand::Update { spec: spec(host, 2022) }, meta("a"))
+            .await
+            .unwrap();
     }
     let mut conn = pool.acquire().await.unwrap();
     sqlx::query("ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete").execute(&mut *conn).await.unwrap();
@@ -134,7 +141,8 @@ async fn tampering_with_the_trigger_disabled_is_located_by_verify() {
     sqlx::query("ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete").execute(&mut *conn).await.unwrap();
 
     let report = verify_chains(&pool, 10).await.unwrap();
-    let found: Vec<_> = report.breaks.iter().map(|b| (b.aggregate_id.as_str(), b.sequence, b.reason.as_str())).collect();
+    let found: Vec<_> =
+        report.breaks.iter().map(|b| (b.aggregate_id.as_str(), b.sequence, b.reason.as_str())).collect();
     assert_eq!(found, [("d1", 3, "sequence gap"), ("d2", 2, "hash mismatch")]);
 }
 
@@ -150,9 +158,15 @@ async fn a_projector_restarted_mid_stream_matches_a_rebuild() {
     for i in 0..60 {
         let id = format!("d{i}");
         let host = format!("r{i}");
-        es.devices.execute_with_metadata(&id, DeviceCommand::Register { spec: spec(&host, 22) }, meta("a")).await.unwrap();
+        es.devices
+            .execute_with_metadata(&id, DeviceCommand::Register { spec: spec(&host, 22) }, meta("a"))
+            .await
+            .unwrap();
         for port in [23, 24] {
-            es.devices.execute_with_metadata(&id, DeviceCommand::Update { spec: spec(&host, port) }, meta("b")).await.unwrap();
+            es.devices
+                .execute_with_metadata(&id, DeviceCommand::Update { spec: spec(&host, port) }, meta("b"))
+                .await
+                .unwrap();
         }
         if i % 3 == 0 {
             es.devices
@@ -194,9 +208,15 @@ async fn snapshots_keep_long_lived_aggregates_loadable() {
     let es = EventStore::new(pool.clone());
     es.devices.execute_with_metadata("d1", DeviceCommand::Register { spec: spec("r1", 22) }, meta("a")).await.unwrap();
     for i in 0..250u16 {
-        es.devices.execute_with_metadata("d1", DeviceCommand::Update { spec: spec("r1", 1000 + i) }, meta("a")).await.unwrap();
+        es.devices
+            .execute_with_metadata("d1", DeviceCommand::Update { spec: spec("r1", 1000 + i) }, meta("a"))
+            .await
+            .unwrap();
     }
-    let snap: i64 = sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = 'd1'").fetch_one(&pool).await.unwrap();
+    let snap: i64 = sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = 'd1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert!(snap >= 200, "a snapshot was taken (last_sequence {snap})");
     // The state after the snapshot is still correct: an identical update records nothing.
     es.devices.execute_with_metadata("d1", DeviceCommand::Update { spec: spec("r1", 1249) }, meta("a")).await.unwrap();

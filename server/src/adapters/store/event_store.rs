@@ -6,7 +6,7 @@ use cqrs_es::AggregateError;
 use domain::device::Device;
 use domain::identity::User;
 use domain::metadata::EventMetadata;
-use postgres_es::{PostgresCqrs, postgres_snapshot_cqrs};
+use postgres_es::{postgres_snapshot_cqrs, PostgresCqrs};
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Row};
 
@@ -18,8 +18,6 @@ pub const SNAPSHOT_EVERY: usize = 100;
 pub enum StoreError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("stored event {position} is unreadable: {reason}")]
-    Corrupt { position: i64, reason: String },
 }
 
 /// One event as read from the global log.
@@ -55,14 +53,14 @@ impl EventStore {
     /// The (tx_id, position) of the newest event of an aggregate, to wait for projections.
     pub async fn head_of(&self, aggregate_type: &str, aggregate_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
         let row = sqlx::query(
-            "SELECT tx_id::text::bigint AS tx_id, global_position FROM events
+            "SELECT tx_id::text::bigint AS tx, global_position FROM events
              WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
         )
         .bind(aggregate_type)
         .bind(aggregate_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| (r.get("tx_id"), r.get("global_position"))))
+        Ok(row.map(|r| (r.get("tx"), r.get("global_position"))))
     }
 }
 
@@ -77,10 +75,25 @@ pub fn describe<E: std::error::Error>(e: &AggregateError<E>) -> String {
     }
 }
 
-fn parse_metadata(position: i64, v: Value) -> Result<EventMetadata, StoreError> {
-    let map: HashMap<String, String> =
-        serde_json::from_value(v).map_err(|e| StoreError::Corrupt { position, reason: format!("metadata: {e}") })?;
-    Ok(EventMetadata::from_map(&map))
+/// Reads stored metadata leniently: a malformed row must not stall every projection behind it,
+/// so unreadable values become empty (and `audit verify` still flags a tampered row).
+fn parse_metadata(position: i64, v: Option<Value>) -> EventMetadata {
+    let map: HashMap<String, String> = match v {
+        // Left out by the reader for events the projection does not follow.
+        None => HashMap::new(),
+        Some(Value::Object(o)) => o
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect(),
+        Some(other) => {
+            tracing::warn!(position, metadata = %other, "event metadata is not an object");
+            HashMap::new()
+        }
+    };
+    EventMetadata::from_map(&map)
 }
 
 /// Events committed after `(tx_id, position)`, in global order, at most `limit`.
@@ -96,9 +109,25 @@ pub async fn read_committed_after<'e, E>(
 where
     E: sqlx::Executor<'e, Database = Postgres>,
 {
+    read_committed_after_for(executor, after, limit, None).await
+}
+
+/// Like [`read_committed_after`], but payload and metadata come only for `aggregate_types`
+/// (other events arrive as `Null` so the checkpoint still moves past them cheaply).
+pub async fn read_committed_after_for<'e, E>(
+    executor: E,
+    after: (i64, i64),
+    limit: i64,
+    aggregate_types: Option<&[&str]>,
+) -> Result<Vec<StoredEvent>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
     let rows = sqlx::query(
-        "SELECT tx_id::text::bigint AS tx_id, global_position, aggregate_type, aggregate_id, sequence,
-                event_type, event_version, payload, metadata
+        "SELECT tx_id::text::bigint AS tx, global_position, aggregate_type, aggregate_id, sequence,
+                event_type, event_version,
+                CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN payload END AS payload,
+                CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN metadata END AS metadata
            FROM events
           WHERE (tx_id, global_position) > ($1::text::xid8, $2)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -108,21 +137,22 @@ where
     .bind(after.0.to_string())
     .bind(after.1)
     .bind(limit)
+    .bind(aggregate_types)
     .fetch_all(executor)
     .await?;
     rows.into_iter()
         .map(|r| {
             let position: i64 = r.get("global_position");
             Ok(StoredEvent {
-                tx_id: r.get("tx_id"),
+                tx_id: r.get("tx"),
                 position,
                 aggregate_type: r.get("aggregate_type"),
                 aggregate_id: r.get("aggregate_id"),
                 sequence: r.get("sequence"),
                 event_type: r.get("event_type"),
                 event_version: r.get("event_version"),
-                payload: r.get("payload"),
-                metadata: parse_metadata(position, r.get("metadata"))?,
+                payload: r.get::<Option<Value>, _>("payload").unwrap_or(Value::Null),
+                metadata: parse_metadata(position, r.get("metadata")),
             })
         })
         .collect()

@@ -5,9 +5,11 @@ pub mod projections;
 mod projector;
 mod verify;
 
-pub use event_store::{EventStore, SNAPSHOT_EVERY, StoreError, StoredEvent, describe, read_committed_after};
-pub use projector::{Checkpoint, Projection, ProjectorHub, catch_up_once, rebuild};
-pub use verify::{ChainBreak, VerifyReport, verify_chains};
+pub use event_store::{
+    describe, read_committed_after, read_committed_after_for, EventStore, StoreError, StoredEvent, SNAPSHOT_EVERY,
+};
+pub use projector::{catch_up_once, rebuild, Checkpoint, Projection, ProjectorHub};
+pub use verify::{verify_chains, ChainBreak, VerifyReport};
 
 /// Runs the embedded migrations.
 pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateError> {

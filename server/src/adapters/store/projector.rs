@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool, Row};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{watch, Notify};
 
-use super::{StoreError, StoredEvent, read_committed_after};
+use super::{read_committed_after_for, StoreError, StoredEvent};
 
 /// Position of the last applied event: the pair the global order sorts by.
 pub type Checkpoint = (i64, i64);
@@ -20,6 +20,10 @@ pub trait Projection: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Tables this projection owns; emptied on rebuild.
     fn tables(&self) -> &'static [&'static str];
+    /// The aggregate types whose events this projection reads; `None` for all.
+    fn aggregate_types(&self) -> Option<&'static [&'static str]> {
+        None
+    }
     /// Applies a batch inside the projector's transaction. Must not fail on events it does
     /// not understand (log and skip them), or the projection would stall forever.
     async fn apply(&self, conn: &mut PgConnection, events: &[StoredEvent]) -> Result<(), StoreError>;
@@ -35,13 +39,13 @@ pub async fn catch_up_once(pool: &PgPool, p: &dyn Projection, batch: i64) -> Res
         .execute(&mut *tx)
         .await?;
     let row = sqlx::query(
-        "SELECT tx_id::text::bigint AS tx_id, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+        "SELECT tx_id::text::bigint AS tx, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
     )
     .bind(p.name())
     .fetch_one(&mut *tx)
     .await?;
-    let from: Checkpoint = (row.get("tx_id"), row.get("position"));
-    let events = read_committed_after(&mut *tx, from, batch).await?;
+    let from: Checkpoint = (row.get("tx"), row.get("position"));
+    let events = read_committed_after_for(&mut *tx, from, batch, p.aggregate_types()).await?;
     let Some(last) = events.last() else {
         tx.rollback().await?;
         return Ok((0, from));
@@ -142,21 +146,21 @@ impl ProjectorHub {
     /// Whether every projection has applied every committed event.
     pub async fn caught_up(&self) -> Result<bool, StoreError> {
         let head = sqlx::query(
-            "SELECT tx_id::text::bigint AS tx_id, global_position FROM events
+            "SELECT tx_id::text::bigint AS tx, global_position FROM events
               WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
               ORDER BY tx_id DESC, global_position DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await?;
         let Some(head) = head else { return Ok(true) };
-        let head: Checkpoint = (head.get("tx_id"), head.get("global_position"));
-        let rows = sqlx::query("SELECT name, tx_id::text::bigint AS tx_id, position FROM projection_checkpoints")
+        let head: Checkpoint = (head.get("tx"), head.get("global_position"));
+        let rows = sqlx::query("SELECT name, tx_id::text::bigint AS tx, position FROM projection_checkpoints")
             .fetch_all(&self.pool)
             .await?;
         Ok(self.runners.iter().all(|r| {
             rows.iter().any(|row| {
                 row.get::<String, _>("name") == r.projection.name()
-                    && (row.get::<i64, _>("tx_id"), row.get::<i64, _>("position")) >= head
+                    && (row.get::<i64, _>("tx"), row.get::<i64, _>("position")) >= head
             })
         }))
     }

@@ -35,14 +35,24 @@ fn describe(e: &StoredEvent) -> Description {
         "device" => match serde_json::from_value::<DeviceEvent>(e.payload.clone()) {
             Ok(DeviceEvent::Registered { spec }) => Description {
                 subject: Some(spec.hostname.to_string()),
-                summary: format!("Registered {} ({}, {}:{})", spec.hostname, spec.platform.label(), spec.address, spec.port),
+                summary: format!(
+                    "Registered {} ({}, {}:{})",
+                    spec.hostname,
+                    spec.platform.label(),
+                    spec.address,
+                    spec.port
+                ),
                 changes: vec![],
             },
             Ok(DeviceEvent::Updated { changes, spec }) => Description {
                 subject: Some(spec.hostname.to_string()),
                 summary: format!(
                     "Updated {}",
-                    changes.iter().map(|c| format!("{}: {} → {}", c.field, short(&c.before), short(&c.after))).collect::<Vec<_>>().join("; ")
+                    changes
+                        .iter()
+                        .map(|c| format!("{}: {} → {}", c.field, short(&c.before), short(&c.after)))
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
                 changes,
             },
@@ -90,22 +100,28 @@ impl Projection for AuditProjection {
         let described: Vec<Description> = events.iter().map(describe).collect();
         // Events that do not name their subject inherit it from the aggregate's latest row.
         let mut subjects: HashMap<(String, String), String> = HashMap::new();
-        let unknown: Vec<String> = events
+        let (unknown_types, unknown_ids): (Vec<&str>, Vec<&str>) = events
             .iter()
             .zip(&described)
             .filter(|(_, d)| d.subject.is_none())
-            .map(|(e, _)| e.aggregate_id.clone())
-            .collect();
-        if !unknown.is_empty() {
+            .map(|(e, _)| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
+            .unzip();
+        if !unknown_ids.is_empty() {
             let rows = sqlx::query(
-                "SELECT DISTINCT ON (aggregate_type, aggregate_id) aggregate_type, aggregate_id, subject
-                   FROM audit_log WHERE aggregate_id = ANY($1) ORDER BY aggregate_type, aggregate_id, position DESC",
+                "SELECT u.aggregate_type, u.aggregate_id,
+                        (SELECT subject FROM audit_log a
+                          WHERE a.aggregate_type = u.aggregate_type AND a.aggregate_id = u.aggregate_id
+                          ORDER BY position DESC LIMIT 1) AS subject
+                   FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[])) AS u(aggregate_type, aggregate_id)",
             )
-            .bind(&unknown)
+            .bind(&unknown_types)
+            .bind(&unknown_ids)
             .fetch_all(&mut *conn)
             .await?;
             for r in rows {
-                subjects.insert((r.get("aggregate_type"), r.get("aggregate_id")), r.get("subject"));
+                if let Some(subject) = r.get::<Option<String>, _>("subject") {
+                    subjects.insert((r.get("aggregate_type"), r.get("aggregate_id")), subject);
+                }
             }
         }
         let mut cols = AuditColumns::default();

@@ -31,6 +31,10 @@ impl Projection for InventoryProjection {
         &["devices"]
     }
 
+    fn aggregate_types(&self) -> Option<&'static [&'static str]> {
+        Some(&["device"])
+    }
+
     async fn apply(&self, conn: &mut PgConnection, events: &[StoredEvent]) -> Result<(), StoreError> {
         use cqrs_es::Aggregate;
         let mut patches: HashMap<&str, Patch> = HashMap::new();

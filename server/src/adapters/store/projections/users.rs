@@ -18,6 +18,10 @@ impl Projection for UsersProjection {
         &["users"]
     }
 
+    fn aggregate_types(&self) -> Option<&'static [&'static str]> {
+        Some(&["user"])
+    }
+
     async fn apply(&self, conn: &mut PgConnection, events: &[StoredEvent]) -> Result<(), StoreError> {
         use cqrs_es::Aggregate;
         for e in events.iter().filter(|e| e.aggregate_type == User::TYPE) {
@@ -53,7 +57,9 @@ impl Projection for UsersProjection {
                     sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE username = $1").bind(id).bind(at)
                 }
                 UserEvent::SignedOut => continue,
-                UserEvent::Disabled { .. } => sqlx::query("UPDATE users SET disabled = true WHERE username = $1").bind(id),
+                UserEvent::Disabled { .. } => {
+                    sqlx::query("UPDATE users SET disabled = true WHERE username = $1").bind(id)
+                }
                 UserEvent::Enabled => sqlx::query("UPDATE users SET disabled = false WHERE username = $1").bind(id),
             };
             q.execute(&mut *conn).await?;
