@@ -54,8 +54,8 @@ CREATE TABLE audit_log
     event_type     text        NOT NULL,
     subject        text        NOT NULL,
     summary        text        NOT NULL,
-    changes        jsonb       NOT NULL DEFAULT '[]',
-    payload        jsonb       NOT NULL
+    -- The payload stays in `events` (joined by position): no second copy to write on rebuild.
+    changes        jsonb       NOT NULL DEFAULT '[]'
 );
 CREATE INDEX audit_log_time ON audit_log (recorded_at DESC, position DESC);
 CREATE INDEX audit_log_actor ON audit_log (actor, position DESC);

@@ -89,15 +89,24 @@ async function waitHydrated(page) {
 async function shot(page, name) {
   const file = path.join(SHOTS, name);
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
-  return path.relative(repoRoot, file);
+  const rel = path.relative(repoRoot, file);
+  return rel.startsWith('..') ? file : rel;
 }
+
+// Playwright's messages carry ANSI colours even when piped.
+const plain = (s) => String(s).replace(/\x1b\[[0-9;]*m/g, '');
 
 async function signIn(page) {
   await page.fill('#username', 'admin');
   await page.fill('#password', PASSWORD);
-  await Promise.all([page.waitForNavigation({ timeout: NAV_MS }), page.click('#sign-in')]);
+  const before = page.url();
+  await Promise.all([page.waitForURL((u) => u.href !== before, { timeout: NAV_MS }), page.click('#sign-in')]);
   const url = new URL(page.url());
-  assert(url.pathname !== '/login', `sign-in failed: still on ${url.pathname}${url.search}`);
+  if (url.pathname === '/login') {
+    const box = page.locator('[data-testid="login-error"]');
+    const why = (await box.count()) ? ` ("${(await box.first().innerText()).trim()}")` : '';
+    throw new Error(`sign-in failed: back on ${url.pathname}${url.search}${why}`);
+  }
   assert(url.pathname !== '/account/password', 'sign-in led to the forced password change (reset-password --password-stdin should not force one)');
 }
 
@@ -125,11 +134,11 @@ async function step(id, title, deps, fn) {
   const seen = problems.splice(0);
   if (!error && seen.length) error = new Error(`${seen.length} browser problem(s)`);
   const status = error ? 'FAIL' : 'PASS';
-  results.push({ id, title, status, ms: took, detail: error ? error.message : detail });
+  results.push({ id, title, status, ms: took, detail: error ? plain(error.message) : detail });
   if (!error) passed.add(id);
   console.log(`[${id}] ${status}  ${title} (${ms(took)})${detail && !error ? `: ${detail}` : ''}`);
   if (error) {
-    console.log(`      ${String(error.message).split('\n').join('\n      ')}`);
+    console.log(`      ${plain(error.message).trim().split('\n').join('\n      ')}`);
     for (const p of seen) console.log(`      ${p}`);
   }
 }
@@ -211,9 +220,15 @@ try {
     if (passed.has('b')) {
       const sel = `#device-table tr[data-hostname="${HOSTNAME}"]`;
       // Generous here; the 3 s limit is checked against the save's answer in step f.
-      liveRow = B.waitForSelector(sel, { state: 'attached', timeout: LIVE_MS + 12_000 }).then(() => {
-        liveSeenAt = now();
-      });
+      const waitMs = LIVE_MS + 12_000;
+      liveRow = B.waitForSelector(sel, { state: 'attached', timeout: waitMs }).then(
+        () => {
+          liveSeenAt = now();
+        },
+        (e) => {
+          throw new Error(`${sel} did not appear in B within ${waitMs} ms of the click on #save-device (no live update?)\n${plain(e.message).split('\n')[0]}`);
+        },
+      );
       liveRow.catch(() => {}); // awaited (and reported) in step f
     }
     const saved = A.waitForResponse((r) => r.request().method() === 'POST' && isRegister(r.url()), { timeout: NAV_MS });

@@ -11,8 +11,11 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::{internal, AppState};
 
-const COLUMNS: &str = "position, recorded_at, actor, source, request_ip, correlation_id, aggregate_type, aggregate_id,
-                       sequence, event_type, subject, summary, changes, payload";
+/// Audit rows with their event's payload, read from the log itself.
+const COLUMNS: &str = "position, recorded_at, actor, source, request_ip, correlation_id, audit_log.aggregate_type,
+                       audit_log.aggregate_id, audit_log.sequence, audit_log.event_type, subject, summary, changes,
+                       e.payload::jsonb AS payload";
+const FROM: &str = "audit_log JOIN events e ON e.global_position = audit_log.position";
 
 fn entry(r: &PgRow) -> AuditEntry {
     AuditEntry {
@@ -91,14 +94,14 @@ impl AuditFilter {
             b.push(" AND lower(actor) = lower(").push_bind(self.actor.as_str()).push(")");
         }
         if !self.device.is_empty() {
-            b.push(" AND aggregate_type = 'device' AND (aggregate_id = ")
+            b.push(" AND audit_log.aggregate_type = 'device' AND (audit_log.aggregate_id = ")
                 .push_bind(self.device.as_str())
-                .push(" OR aggregate_id IN (SELECT id FROM devices WHERE lower(hostname) = lower(")
+                .push(" OR audit_log.aggregate_id IN (SELECT id FROM devices WHERE lower(hostname) = lower(")
                 .push_bind(self.device.as_str())
                 .push(")))");
         }
         if !self.event_type.is_empty() {
-            b.push(" AND event_type = ").push_bind(self.event_type.as_str());
+            b.push(" AND audit_log.event_type = ").push_bind(self.event_type.as_str());
         }
         if let Some(f) = self.from {
             b.push(" AND recorded_at >= ").push_bind(f);
@@ -114,7 +117,7 @@ pub async fn query(state: &AppState, user: &CurrentUser, q: AuditQuery) -> Resul
     let filter = AuditFilter::parse(&q)?;
     let per_page = if q.per_page == 0 { 50 } else { q.per_page.min(1000) };
     let page = q.page.max(1);
-    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM audit_log"));
+    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {FROM}"));
     filter.push_where(&mut b);
     b.push(" ORDER BY position DESC LIMIT ").push_bind(i64::from(per_page));
     b.push(" OFFSET ").push_bind(i64::from(page - 1) * i64::from(per_page));
@@ -134,7 +137,7 @@ pub async fn export(
 ) -> Result<Vec<AuditEntry>, AppError> {
     require_role(user, Permission::ReadAudit)?;
     let filter = AuditFilter::parse(q)?;
-    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM audit_log"));
+    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {FROM}"));
     filter.push_where(&mut b);
     b.push(" ORDER BY position ASC LIMIT ").push_bind(limit);
     let rows = b.build().fetch_all(&state.pool).await.map_err(internal)?;
@@ -148,7 +151,7 @@ pub async fn for_aggregate(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY position DESC LIMIT $3"
+        "SELECT {COLUMNS} FROM {FROM} WHERE audit_log.aggregate_type = $1 AND audit_log.aggregate_id = $2 ORDER BY position DESC LIMIT $3"
     ))
     .bind(aggregate_type)
     .bind(id)
@@ -165,7 +168,7 @@ pub async fn dashboard(state: &AppState, user: &CurrentUser) -> Result<Dashboard
     let (total_events, recent) = if user.role.can(Permission::ReadAudit) {
         let total: i64 =
             sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&state.pool).await.map_err(internal)?;
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY position DESC LIMIT 15"))
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} ORDER BY position DESC LIMIT 15"))
             .fetch_all(&state.pool)
             .await
             .map_err(internal)?;

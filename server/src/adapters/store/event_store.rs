@@ -7,7 +7,6 @@ use domain::device::Device;
 use domain::identity::User;
 use domain::metadata::EventMetadata;
 use postgres_es::{postgres_snapshot_cqrs, PostgresCqrs};
-use serde_json::Value;
 use sqlx::{PgPool, Postgres, Row};
 
 /// Aggregates snapshot every this many events, so a command costs the same on a device with
@@ -30,8 +29,16 @@ pub struct StoredEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
+    /// The stored JSON text; empty for events the reader was told to skip.
+    pub payload: String,
     pub metadata: EventMetadata,
+}
+
+impl StoredEvent {
+    /// The payload as a domain event (or any shape), parsed straight from the stored text.
+    pub fn payload_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
 }
 
 pub struct EventStore {
@@ -75,25 +82,55 @@ pub fn describe<E: std::error::Error>(e: &AggregateError<E>) -> String {
     }
 }
 
+/// The metadata keys projections use, borrowed from the stored text where possible.
+#[derive(serde::Deserialize)]
+struct RawMetadata<'a> {
+    #[serde(borrow, default)]
+    actor: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    source: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    correlation_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    causation_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    recorded_at: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    request_ip: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    conversation_id: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// Reads stored metadata leniently: a malformed row must not stall every projection behind it,
 /// so unreadable values become empty (and `audit verify` still flags a tampered row).
-fn parse_metadata(position: i64, v: Option<Value>) -> EventMetadata {
-    let map: HashMap<String, String> = match v {
+fn parse_metadata(position: i64, text: Option<&str>) -> EventMetadata {
+    let Some(text) = text else {
         // Left out by the reader for events the projection does not follow.
-        None => HashMap::new(),
-        Some(Value::Object(o)) => o
-            .into_iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => (k, s),
-                other => (k, other.to_string()),
-            })
-            .collect(),
-        Some(other) => {
-            tracing::warn!(position, metadata = %other, "event metadata is not an object");
-            HashMap::new()
-        }
+        return EventMetadata::from_map(&HashMap::new());
     };
-    EventMetadata::from_map(&map)
+    match serde_json::from_str::<RawMetadata<'_>>(text) {
+        Ok(m) => {
+            let mut map = HashMap::new();
+            for (k, v) in [
+                ("actor", m.actor),
+                ("source", m.source),
+                ("correlation_id", m.correlation_id),
+                ("causation_id", m.causation_id),
+                ("recorded_at", m.recorded_at),
+                ("request_ip", m.request_ip),
+                ("conversation_id", m.conversation_id),
+            ] {
+                if let Some(v) = v {
+                    map.insert(k.to_owned(), v.into_owned());
+                }
+            }
+            EventMetadata::from_map(&map)
+        }
+        Err(e) => {
+            tracing::warn!(position, error = %e, "event metadata is unreadable");
+            EventMetadata::from_map(&HashMap::new())
+        }
+    }
 }
 
 /// Events committed after `(tx_id, position)`, in global order, at most `limit`.
@@ -126,8 +163,8 @@ where
     let rows = sqlx::query(
         "SELECT tx_id::text::bigint AS tx, global_position, aggregate_type, aggregate_id, sequence,
                 event_type, event_version,
-                CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN payload END AS payload,
-                CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN metadata END AS metadata
+                CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN payload::text END AS payload,
+                CASE WHEN $4::text[] IS NULL OR aggregate_type = ANY($4) THEN metadata::text END AS metadata
            FROM events
           WHERE (tx_id, global_position) > ($1::text::xid8, $2)
             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -151,8 +188,8 @@ where
                 sequence: r.get("sequence"),
                 event_type: r.get("event_type"),
                 event_version: r.get("event_version"),
-                payload: r.get::<Option<Value>, _>("payload").unwrap_or(Value::Null),
-                metadata: parse_metadata(position, r.get("metadata")),
+                payload: r.get::<Option<String>, _>("payload").unwrap_or_default(),
+                metadata: parse_metadata(position, r.get::<Option<&str>, _>("metadata")),
             })
         })
         .collect()

@@ -32,7 +32,7 @@ fn short(v: &Value) -> String {
 fn describe(e: &StoredEvent) -> Description {
     let plain = |summary: String| Description { subject: None, summary, changes: vec![] };
     match e.aggregate_type.as_str() {
-        "device" => match serde_json::from_value::<DeviceEvent>(e.payload.clone()) {
+        "device" => match e.payload_as::<DeviceEvent>() {
             Ok(DeviceEvent::Registered { spec }) => Description {
                 subject: Some(spec.hostname.to_string()),
                 summary: format!(
@@ -62,7 +62,7 @@ fn describe(e: &StoredEvent) -> Description {
         },
         "user" => {
             let subject = Some(e.aggregate_id.clone());
-            let summary = match serde_json::from_value::<UserEvent>(e.payload.clone()) {
+            let summary = match e.payload_as::<UserEvent>() {
                 Ok(UserEvent::Created { role, must_change_password, .. }) => format!(
                     "Created user {} as {role}{}",
                     e.aggregate_id,
@@ -138,10 +138,10 @@ impl Projection for AuditProjection {
         }
         sqlx::query(
             "INSERT INTO audit_log (position, recorded_at, actor, source, request_ip, correlation_id, aggregate_type,
-                                    aggregate_id, sequence, event_type, subject, summary, changes, payload)
+                                    aggregate_id, sequence, event_type, subject, summary, changes)
              SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
                                   $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
-                                  $13::jsonb[], $14::jsonb[])
+                                  $13::jsonb[])
              ON CONFLICT (position) DO NOTHING",
         )
         .bind(cols.position)
@@ -157,7 +157,6 @@ impl Projection for AuditProjection {
         .bind(cols.subject)
         .bind(cols.summary)
         .bind(cols.changes)
-        .bind(cols.payload)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -179,7 +178,6 @@ struct AuditColumns {
     subject: Vec<String>,
     summary: Vec<String>,
     changes: Vec<Value>,
-    payload: Vec<Value>,
 }
 
 impl AuditColumns {
@@ -197,6 +195,5 @@ impl AuditColumns {
         self.subject.push(subject);
         self.summary.push(summary);
         self.changes.push(changes);
-        self.payload.push(e.payload.clone());
     }
 }

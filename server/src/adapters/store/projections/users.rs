@@ -25,7 +25,7 @@ impl Projection for UsersProjection {
     async fn apply(&self, conn: &mut PgConnection, events: &[StoredEvent]) -> Result<(), StoreError> {
         use cqrs_es::Aggregate;
         for e in events.iter().filter(|e| e.aggregate_type == User::TYPE) {
-            let event: UserEvent = match serde_json::from_value(e.payload.clone()) {
+            let event: UserEvent = match e.payload_as() {
                 Ok(ev) => ev,
                 Err(err) => {
                     tracing::warn!(position = e.position, error = %err, "users projection skips unreadable event");
