@@ -47,6 +47,7 @@ pub async fn build_state(pool: PgPool, settings: Settings) -> Result<Arc<AppStat
         hub,
         settings,
         throttle: SignInThrottle::default(),
+        facets_cache: tokio::sync::Mutex::new(None),
     }))
 }
 

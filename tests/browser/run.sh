@@ -124,10 +124,11 @@ else
     own_pg_dir="$tmp/pg"
     mkdir -p "$own_pg_dir"
     chmod 700 "$own_pg_dir"
-    if ((${#as_pg[@]})); then chown -R postgres: "$tmp"; fi
+    : >"$tmp/pg.log"
+    if ((${#as_pg[@]})); then chown postgres: "$own_pg_dir" "$tmp/pg.log"; fi
     pg_port="$(free_port)"
     (cd / && "${as_pg[@]}" "$pg_bindir/initdb" -D "$own_pg_dir" -U postgres -A trust -E UTF8 --no-locale -N) \
-        >"$tmp/pg.log" 2>&1 || { tail -n 30 "$tmp/pg.log" >&2; die "initdb failed"; }
+        >"$tmp/initdb.log" 2>&1 || { tail -n 30 "$tmp/initdb.log" >&2; die "initdb failed"; }
     (cd / && "${as_pg[@]}" "$pg_bindir/pg_ctl" start -D "$own_pg_dir" -l "$tmp/pg.log" -w -t 60 -s -o \
         "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$own_pg_dir -c fsync=off") ||
         { tail -n 30 "$tmp/pg.log" >&2; die "could not start PostgreSQL"; }

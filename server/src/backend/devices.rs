@@ -100,22 +100,17 @@ pub async fn list(state: &AppState, user: &CurrentUser, mut q: DeviceQuery) -> R
         DeviceSort::Status => "status",
         DeviceSort::Updated => "updated_at",
     };
-    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS}, count(*) OVER () AS total FROM devices"));
+    // Count and page separately: a window count would force a full sort, while the page
+    // alone can walk the sort index and stop after `per_page` rows.
+    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM devices"));
     push_filters(&mut b, &q);
     b.push(format!(" ORDER BY {order} {} NULLS LAST, id", if q.desc { "DESC" } else { "ASC" }));
     b.push(" LIMIT ").push_bind(i64::from(q.per_page));
     b.push(" OFFSET ").push_bind(i64::from(q.page - 1) * i64::from(q.per_page));
     let rows = b.build().fetch_all(&state.pool).await.map_err(internal)?;
-    let total = match rows.first() {
-        Some(r) => r.get("total"),
-        // Past the last page the window count is unavailable; count separately.
-        None if q.page > 1 => {
-            let mut c = QueryBuilder::new("SELECT count(*) FROM devices");
-            push_filters(&mut c, &q);
-            c.build_query_scalar::<i64>().fetch_one(&state.pool).await.map_err(internal)?
-        }
-        None => 0,
-    };
+    let mut c = QueryBuilder::new("SELECT count(*) FROM devices");
+    push_filters(&mut c, &q);
+    let total = c.build_query_scalar::<i64>().fetch_one(&state.pool).await.map_err(internal)?;
     Ok(Page { items: rows.iter().map(row).collect(), total, page: q.page, per_page: q.per_page })
 }
 
@@ -304,11 +299,21 @@ async fn count_by(state: &AppState, sql: &str) -> Result<Vec<CountBy>, AppError>
 
 pub async fn facets(state: &AppState, user: &CurrentUser) -> Result<Facets, AppError> {
     require_role(user, Permission::ReadInventory)?;
-    Ok(Facets {
+    // Facets change only when a projection moves; every page view would otherwise run five
+    // GROUP BYs over the whole inventory.
+    let version = *state.hub.subscribe_version().borrow();
+    if let Some((v, f)) = state.facets_cache.lock().await.as_ref() {
+        if *v == version {
+            return Ok(f.clone());
+        }
+    }
+    let f = Facets {
         platforms: count_by(state, "SELECT platform AS key, count(*) AS count FROM devices GROUP BY 1 ORDER BY 1").await?,
         sites: count_by(state, "SELECT site AS key, count(*) AS count FROM devices WHERE site <> '' GROUP BY 1 ORDER BY 1").await?,
         groups: count_by(state, "SELECT group_path AS key, count(*) AS count FROM devices WHERE group_path IS NOT NULL GROUP BY 1 ORDER BY 1").await?,
         tags: count_by(state, "SELECT t AS key, count(*) AS count FROM devices, unnest(tags) AS t GROUP BY 1 ORDER BY 2 DESC, 1").await?,
         statuses: count_by(state, "SELECT status AS key, count(*) AS count FROM devices GROUP BY 1 ORDER BY 1").await?,
-    })
+    };
+    *state.facets_cache.lock().await = Some((version, f.clone()));
+    Ok(f)
 }

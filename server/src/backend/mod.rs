@@ -35,6 +35,8 @@ pub struct AppState {
     pub hub: Arc<ProjectorHub>,
     pub settings: Settings,
     pub throttle: SignInThrottle,
+    /// Inventory facets and the projection version they were computed at.
+    pub facets_cache: tokio::sync::Mutex<Option<(u64, Facets)>>,
 }
 
 /// Logs an unexpected failure under a fresh reference and returns only the reference.

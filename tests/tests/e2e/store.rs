@@ -76,7 +76,15 @@ async fn readers_never_skip_an_event_committed_late_by_a_slow_writer() {
     assert!(seen.is_empty(), "nothing is readable while an older writer is running: {seen:?}");
 
     slow.commit().await.unwrap();
-    let seen = read_committed_after(&pool, (0, 0), 100).await.unwrap();
+    // Transactions of other tests (xids are cluster-wide) may hold the horizon back briefly.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let seen = loop {
+        let seen = read_committed_after(&pool, (0, 0), 100).await.unwrap();
+        if seen.len() == 2 || std::time::Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     let ids: Vec<_> = seen.iter().map(|e| e.aggregate_id.as_str()).collect();
     assert_eq!(ids, ["slow", "fast"]);
     let checkpoint = (seen[1].tx_id, seen[1].position);
@@ -146,6 +154,21 @@ async fn tampering_with_the_trigger_disabled_is_located_by_verify() {
     assert_eq!(found, [("d1", 3, "sequence gap"), ("d2", 2, "hash mismatch")]);
 }
 
+/// Applies batches until the projection reaches the head of the log. Other tests' open
+/// transactions (xids are cluster-wide) may hold events back for a while; that delays, never skips.
+async fn catch_up_fully(pool: &PgPool, p: &dyn Projection) {
+    let head = server::adapters::store::log_head(pool).await.unwrap().expect("events exist");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, at) = server::adapters::store::catch_up_once(pool, p, 500).await.unwrap();
+        if at >= head {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} did not reach the head of the log", p.name());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Every column of a read model, in a stable order, for comparison.
 async fn dump(pool: &PgPool, table: &str, order: &str) -> Vec<serde_json::Value> {
     sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {table} t ORDER BY {order}")).fetch_all(pool).await.unwrap()
@@ -188,7 +211,7 @@ async fn a_projector_restarted_mid_stream_matches_a_rebuild() {
         for _ in 0..3 {
             server::adapters::store::catch_up_once(&pool, p, 13).await.unwrap();
         }
-        while server::adapters::store::catch_up_once(&pool, p, 500).await.unwrap().0 > 0 {}
+        catch_up_fully(&pool, p).await;
     }
     let live_devices = dump(&pool, "devices", "id").await;
     let live_audit = dump(&pool, "audit_log", "position").await;

@@ -8,7 +8,7 @@ mod verify;
 pub use event_store::{
     describe, read_committed_after, read_committed_after_for, EventStore, StoreError, StoredEvent, SNAPSHOT_EVERY,
 };
-pub use projector::{catch_up_once, rebuild, Checkpoint, Projection, ProjectorHub};
+pub use projector::{catch_up_once, log_head, rebuild, Checkpoint, Projection, ProjectorHub};
 pub use verify::{verify_chains, ChainBreak, VerifyReport};
 
 /// Runs the embedded migrations.

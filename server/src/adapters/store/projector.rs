@@ -34,16 +34,23 @@ const BATCH: i64 = 2_000;
 /// Applies at most one batch; returns how many events it applied.
 pub async fn catch_up_once(pool: &PgPool, p: &dyn Projection, batch: i64) -> Result<(usize, Checkpoint), StoreError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+    // An advisory lock, not FOR UPDATE: a row lock would give this transaction an xid, which
+    // holds back the xmin that every reader (including the other projections) waits for.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('netledger.projection'), hashtext($1))")
         .bind(p.name())
         .execute(&mut *tx)
         .await?;
-    let row = sqlx::query(
-        "SELECT tx_id::text::bigint AS tx, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-    )
-    .bind(p.name())
-    .fetch_one(&mut *tx)
-    .await?;
+    let query = "SELECT tx_id::text::bigint AS tx, position FROM projection_checkpoints WHERE name = $1";
+    let row = match sqlx::query(query).bind(p.name()).fetch_optional(&mut *tx).await? {
+        Some(row) => row,
+        None => {
+            sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(p.name())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(query).bind(p.name()).fetch_one(&mut *tx).await?
+        }
+    };
     let from: Checkpoint = (row.get("tx"), row.get("position"));
     let events = read_committed_after_for(&mut *tx, from, batch, p.aggregate_types()).await?;
     let Some(last) = events.last() else {
@@ -70,6 +77,11 @@ pub async fn catch_up_once(pool: &PgPool, p: &dyn Projection, batch: i64) -> Res
 /// Empties a projection's tables and replays the whole log into them. Returns events applied.
 pub async fn rebuild(pool: &PgPool, p: &dyn Projection) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
+    // Excludes a live runner between the reset and its next batch.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('netledger.projection'), hashtext($1))")
+        .bind(p.name())
+        .execute(&mut *tx)
+        .await?;
     for table in p.tables() {
         sqlx::query(&format!("TRUNCATE {table}")).execute(&mut *tx).await?;
     }
@@ -81,14 +93,41 @@ pub async fn rebuild(pool: &PgPool, p: &dyn Projection) -> Result<u64, StoreErro
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    let head = log_head(pool).await?;
     let mut total = 0u64;
+    let mut idle_since = std::time::Instant::now();
     loop {
-        let (n, _) = catch_up_once(pool, p, 10_000).await?;
-        if n == 0 {
+        let (n, at) = catch_up_once(pool, p, 10_000).await?;
+        total += n as u64;
+        if head.is_none_or(|h| at >= h) {
             return Ok(total);
         }
-        total += n as u64;
+        if n > 0 {
+            idle_since = std::time::Instant::now();
+            continue;
+        }
+        // The rest is committed but not yet readable: an older transaction somewhere in the
+        // cluster is still running. Wait for it rather than report a partial rebuild as done.
+        if idle_since.elapsed() > Duration::from_secs(60) {
+            tracing::warn!(
+                projection = p.name(),
+                applied = total,
+                "rebuild waited 60 s for a running transaction; the live projector will finish it"
+            );
+            return Ok(total);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The newest committed event in global order, whether or not readers may read it yet.
+pub async fn log_head(pool: &PgPool) -> Result<Option<Checkpoint>, StoreError> {
+    let row = sqlx::query(
+        "SELECT tx_id::text::bigint AS tx, global_position FROM events ORDER BY tx_id DESC, global_position DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.get("tx"), r.get("global_position"))))
 }
 
 struct Runner {
@@ -145,15 +184,7 @@ impl ProjectorHub {
 
     /// Whether every projection has applied every committed event.
     pub async fn caught_up(&self) -> Result<bool, StoreError> {
-        let head = sqlx::query(
-            "SELECT tx_id::text::bigint AS tx, global_position FROM events
-              WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY tx_id DESC, global_position DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(head) = head else { return Ok(true) };
-        let head: Checkpoint = (head.get("tx"), head.get("global_position"));
+        let Some(head) = log_head(&self.pool).await? else { return Ok(true) };
         let rows = sqlx::query("SELECT name, tx_id::text::bigint AS tx, position FROM projection_checkpoints")
             .fetch_all(&self.pool)
             .await?;
@@ -176,7 +207,8 @@ impl ProjectorHub {
     }
 
     async fn listen(&self) {
-        loop {
+        // Ends with the pool (process shutdown, or the pool closed by a caller).
+        while !self.pool.is_closed() {
             match PgListener::connect_with(&self.pool).await {
                 Ok(mut listener) => {
                     if let Err(e) = listener.listen("events").await {
@@ -187,6 +219,7 @@ impl ProjectorHub {
                         loop {
                             match listener.recv().await {
                                 Ok(_) => self.wake.notify_waiters(),
+                                Err(_) if self.pool.is_closed() => return,
                                 Err(e) => {
                                     tracing::warn!(error = %e, "event notifications interrupted");
                                     break;
@@ -204,7 +237,7 @@ impl ProjectorHub {
     async fn run(&self, index: usize) {
         let runner = &self.runners[index];
         let name = runner.projection.name();
-        loop {
+        while !self.pool.is_closed() {
             // Register interest before reading, so a NOTIFY arriving mid-batch is not lost.
             let notified = self.wake.notified();
             tokio::pin!(notified);

@@ -53,7 +53,14 @@ impl Projection for InventoryProjection {
             let at = e.metadata.recorded_at;
             let p = patches.entry(e.aggregate_id.as_str()).or_insert_with(|| {
                 order.push(e.aggregate_id.as_str());
-                Patch { spec_payload: None, spec_event: None, status: None, registered_at: None, updated_at: at, version: e.sequence }
+                Patch {
+                    spec_payload: None,
+                    spec_event: None,
+                    status: None,
+                    registered_at: None,
+                    updated_at: at,
+                    version: e.sequence,
+                }
             });
             p.updated_at = at;
             p.version = e.sequence;
@@ -126,9 +133,14 @@ mod tests {
 
     #[test]
     fn event_names_match_the_domain() {
-        let spec = DeviceDraft { hostname: "r1".into(), address: "10.0.0.1".into(), platform: "cisco_ios".into(), ..DeviceDraft::default() }
-            .parse()
-            .unwrap();
+        let spec = DeviceDraft {
+            hostname: "r1".into(),
+            address: "10.0.0.1".into(),
+            platform: "cisco_ios".into(),
+            ..DeviceDraft::default()
+        }
+        .parse()
+        .unwrap();
         let names: Vec<String> = [
             DeviceEvent::Registered { spec: spec.clone() },
             DeviceEvent::Updated { changes: vec![], spec },
