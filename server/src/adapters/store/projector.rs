@@ -30,6 +30,7 @@ pub trait Projection: Send + Sync + 'static {
 }
 
 const BATCH: i64 = 2_000;
+const REBUILD_BATCH: i64 = 50_000;
 
 /// Applies at most one batch; returns how many events it applied.
 pub async fn catch_up_once(pool: &PgPool, p: &dyn Projection, batch: i64) -> Result<(usize, Checkpoint), StoreError> {
@@ -97,7 +98,8 @@ pub async fn rebuild(pool: &PgPool, p: &dyn Projection) -> Result<u64, StoreErro
     let mut total = 0u64;
     let mut idle_since = std::time::Instant::now();
     loop {
-        let (n, at) = catch_up_once(pool, p, 10_000).await?;
+        // Large batches: a device touched many times in one batch is written once.
+        let (n, at) = catch_up_once(pool, p, REBUILD_BATCH).await?;
         total += n as u64;
         if head.is_none_or(|h| at >= h) {
             return Ok(total);

@@ -124,7 +124,10 @@ impl Projection for AuditProjection {
                 }
             }
         }
-        let mut cols = AuditColumns::default();
+        // COPY in text format: several times faster than an INSERT of unnested arrays, which
+        // matters when a rebuild replays millions of events. Exactly-once comes from the
+        // projector's transaction, so no ON CONFLICT is needed.
+        let mut buf = String::with_capacity(events.len() * 256);
         for (e, d) in events.iter().zip(described) {
             let key = (e.aggregate_type.clone(), e.aggregate_id.clone());
             let subject = match d.subject {
@@ -134,66 +137,70 @@ impl Projection for AuditProjection {
                 }
                 None => subjects.get(&key).cloned().unwrap_or_else(|| e.aggregate_id.clone()),
             };
-            cols.push(e, subject, d.summary, serde_json::to_value(&d.changes).unwrap_or(Value::Array(vec![])));
+            let changes = serde_json::to_string(&d.changes).unwrap_or_else(|_| "[]".into());
+            let m = &e.metadata;
+            let recorded_at = m.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let fields: [Option<&str>; 13] = [
+                Some(&e.position.to_string()),
+                Some(&recorded_at),
+                Some(&m.actor),
+                Some(m.source.as_str()),
+                m.request_ip.as_deref(),
+                Some(&m.correlation_id),
+                Some(&e.aggregate_type),
+                Some(&e.aggregate_id),
+                Some(&e.sequence.to_string()),
+                Some(&e.event_type),
+                Some(&subject),
+                Some(&d.summary),
+                Some(&changes),
+            ];
+            push_copy_row(&mut buf, &fields);
         }
-        sqlx::query(
-            "INSERT INTO audit_log (position, recorded_at, actor, source, request_ip, correlation_id, aggregate_type,
-                                    aggregate_id, sequence, event_type, subject, summary, changes)
-             SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                  $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
-                                  $13::jsonb[])
-             ON CONFLICT (position) DO NOTHING",
-        )
-        .bind(cols.position)
-        .bind(cols.recorded_at)
-        .bind(cols.actor)
-        .bind(cols.source)
-        .bind(cols.request_ip)
-        .bind(cols.correlation_id)
-        .bind(cols.aggregate_type)
-        .bind(cols.aggregate_id)
-        .bind(cols.sequence)
-        .bind(cols.event_type)
-        .bind(cols.subject)
-        .bind(cols.summary)
-        .bind(cols.changes)
-        .execute(&mut *conn)
-        .await?;
+        let mut copy = conn
+            .copy_in_raw(
+                "COPY audit_log (position, recorded_at, actor, source, request_ip, correlation_id, aggregate_type,
+                                 aggregate_id, sequence, event_type, subject, summary, changes) FROM STDIN",
+            )
+            .await?;
+        copy.send(buf.into_bytes()).await?;
+        copy.finish().await?;
         Ok(())
     }
 }
 
-#[derive(Default)]
-struct AuditColumns {
-    position: Vec<i64>,
-    recorded_at: Vec<chrono::DateTime<chrono::Utc>>,
-    actor: Vec<String>,
-    source: Vec<String>,
-    request_ip: Vec<Option<String>>,
-    correlation_id: Vec<String>,
-    aggregate_type: Vec<String>,
-    aggregate_id: Vec<String>,
-    sequence: Vec<i64>,
-    event_type: Vec<String>,
-    subject: Vec<String>,
-    summary: Vec<String>,
-    changes: Vec<Value>,
+/// One row of COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
+fn push_copy_row(buf: &mut String, fields: &[Option<&str>]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        match f {
+            None => buf.push_str("\\N"),
+            Some(v) => {
+                for c in v.chars() {
+                    match c {
+                        '\\' => buf.push_str("\\\\"),
+                        '\t' => buf.push_str("\\t"),
+                        '\n' => buf.push_str("\\n"),
+                        '\r' => buf.push_str("\\r"),
+                        c => buf.push(c),
+                    }
+                }
+            }
+        }
+    }
+    buf.push('\n');
 }
 
-impl AuditColumns {
-    fn push(&mut self, e: &StoredEvent, subject: String, summary: String, changes: Value) {
-        self.position.push(e.position);
-        self.recorded_at.push(e.metadata.recorded_at);
-        self.actor.push(e.metadata.actor.clone());
-        self.source.push(e.metadata.source.as_str().to_owned());
-        self.request_ip.push(e.metadata.request_ip.clone());
-        self.correlation_id.push(e.metadata.correlation_id.clone());
-        self.aggregate_type.push(e.aggregate_type.clone());
-        self.aggregate_id.push(e.aggregate_id.clone());
-        self.sequence.push(e.sequence);
-        self.event_type.push(e.event_type.clone());
-        self.subject.push(subject);
-        self.summary.push(summary);
-        self.changes.push(changes);
+#[cfg(test)]
+mod tests {
+    use super::push_copy_row;
+
+    #[test]
+    fn copy_rows_escape_separators_and_mark_nulls() {
+        let mut buf = String::new();
+        push_copy_row(&mut buf, &[Some("a\tb"), None, Some("line1\nline2 \\ end")]);
+        assert_eq!(buf, "a\\tb\t\\N\tline1\\nline2 \\\\ end\n");
     }
 }
