@@ -23,32 +23,52 @@ use crate::adapters::store::{rebuild, EventStore, Projection, SNAPSHOT_EVERY};
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Event store, projection rebuild and inventory page figures.
-    Store {
-        /// Scaled-down run (CI smoke): 10x fewer of everything.
-        #[arg(long)]
-        quick: bool,
-        /// Concurrent tasks for the command and raw-insert figures.
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        /// Commands (and raw inserts) to time.
-        #[arg(long, default_value_t = 8_000)]
-        commands: usize,
-        /// Prior events on the long-lived aggregate.
-        #[arg(long, default_value_t = 100_000)]
-        history: usize,
-        /// Events in the log for the rebuild figure.
-        #[arg(long, default_value_t = 1_000_000)]
-        rebuild_events: usize,
-        /// Devices in the inventory for the page figure.
-        #[arg(long, default_value_t = 10_000)]
-        devices: usize,
-        /// Concurrent browsers fetching the inventory page.
-        #[arg(long, default_value_t = 16)]
-        clients: usize,
-        /// Page requests to time.
-        #[arg(long, default_value_t = 1_600)]
-        page_requests: usize,
-    },
+    Store(StoreBench),
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct StoreBench {
+    /// Scaled-down run (CI smoke): 10x fewer of everything.
+    #[arg(long)]
+    quick: bool,
+    /// Concurrent tasks for the command and raw-insert figures.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Commands (and raw inserts) to time per round.
+    #[arg(long, default_value_t = 8_000)]
+    commands: usize,
+    /// Prior events on the long-lived aggregate.
+    #[arg(long, default_value_t = 100_000)]
+    history: usize,
+    /// Events in the log for the rebuild figure.
+    #[arg(long, default_value_t = 1_000_000)]
+    rebuild_events: usize,
+    /// Devices in the inventory for the page figure.
+    #[arg(long, default_value_t = 10_000)]
+    devices: usize,
+    /// Concurrent browsers fetching the inventory page.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Page requests to time.
+    #[arg(long, default_value_t = 1_600)]
+    page_requests: usize,
+}
+
+impl StoreBench {
+    /// The sizes actually used: `--quick` divides them by ten.
+    fn scaled(self) -> Self {
+        let scale = |n: usize| if self.quick { (n / 10).max(1) } else { n };
+        Self {
+            concurrency: self.concurrency.max(1),
+            clients: self.clients.max(1),
+            commands: scale(self.commands),
+            history: scale(self.history),
+            rebuild_events: scale(self.rebuild_events),
+            devices: scale(self.devices),
+            page_requests: scale(self.page_requests),
+            quick: self.quick,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,20 +178,9 @@ where
 }
 
 #[allow(clippy::print_stdout, clippy::too_many_lines)]
-async fn store_bench(
-    pool: &PgPool,
-    quick: bool,
-    concurrency: usize,
-    commands: usize,
-    history: usize,
-    rebuild_events: usize,
-    devices: usize,
-    clients: usize,
-    page_requests: usize,
-) -> Result<Value, BenchError> {
-    let scale = |n: usize| if quick { (n / 10).max(1) } else { n };
-    let (commands, history, rebuild_events, devices, page_requests) =
-        (scale(commands), scale(history), scale(rebuild_events), scale(devices), scale(page_requests));
+async fn store_bench(pool: &PgPool, args: StoreBench) -> Result<Value, BenchError> {
+    let StoreBench { quick, concurrency, commands, history, rebuild_events, devices, clients, page_requests } =
+        args.scaled();
     let s = scratch(pool, u32::try_from(concurrency + 8).unwrap_or(40)).await?;
     let store = Arc::new(EventStore::new(s.pool.clone()));
     println!("bench store: {} (concurrency {concurrency})", if quick { "quick" } else { "full" });
@@ -484,21 +493,8 @@ async fn page_bench(s: &Scratch, clients: usize, requests: usize) -> Result<Valu
 
 #[allow(clippy::print_stdout)]
 pub async fn run(command: BenchCommand, pool: &PgPool) -> ExitCode {
-    let BenchCommand::Store { quick, concurrency, commands, history, rebuild_events, devices, clients, page_requests } =
-        command;
-    match store_bench(
-        pool,
-        quick,
-        concurrency.max(1),
-        commands,
-        history,
-        rebuild_events,
-        devices,
-        clients.max(1),
-        page_requests,
-    )
-    .await
-    {
+    let BenchCommand::Store(args) = command;
+    match store_bench(pool, args).await {
         Ok(figures) => {
             println!("{figures}");
             ExitCode::SUCCESS

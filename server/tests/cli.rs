@@ -1,4 +1,5 @@
 //! The `netledger` binary against a real PostgreSQL: `audit verify` and `user reset-password`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step should panic loudly
 
 use std::io::Write;
 use std::process::{Command, Stdio};

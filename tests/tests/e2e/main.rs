@@ -1,4 +1,5 @@
 //! End-to-end tests: one binary, a fresh PostgreSQL database per test, the real server.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step should panic loudly
 
 mod api;
 mod helpers;
