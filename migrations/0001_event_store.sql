@@ -14,6 +14,9 @@ CREATE TABLE events
     global_position bigint GENERATED ALWAYS AS IDENTITY,
     tx_id           xid8                         NOT NULL DEFAULT pg_current_xact_id(),
     hash            bytea                        NOT NULL,
+    -- metadata.recorded_at as a typed column, set on insert, so set-based projections never
+    -- cast untrusted text (a bad cast would stall them).
+    recorded_at     timestamptz                  NOT NULL,
     PRIMARY KEY (aggregate_type, aggregate_id, sequence)
 );
 
@@ -68,6 +71,11 @@ BEGIN
     END IF;
     NEW.hash := event_hash(prev, NEW.aggregate_type, NEW.aggregate_id, NEW.sequence, NEW.event_type,
                            NEW.event_version, NEW.payload, NEW.metadata);
+    BEGIN
+        NEW.recorded_at := coalesce((NEW.metadata ->> 'recorded_at')::timestamptz, now());
+    EXCEPTION
+        WHEN others THEN NEW.recorded_at := now();
+    END;
     RETURN NEW;
 END
 $$;

@@ -32,7 +32,7 @@ CREATE TABLE devices
     credential_ref text GENERATED ALWAYS AS (spec ->> 'credential_ref') STORED,
     notes          text GENERATED ALWAYS AS (spec ->> 'notes') STORED
 );
-CREATE INDEX devices_hostname ON devices (lower(hostname));
+CREATE INDEX devices_hostname ON devices (lower(hostname), id);
 CREATE INDEX devices_site ON devices (site);
 CREATE INDEX devices_platform ON devices (platform);
 CREATE INDEX devices_group ON devices (group_path text_pattern_ops);
@@ -52,10 +52,9 @@ CREATE TABLE audit_log
     aggregate_id   text        NOT NULL,
     sequence       bigint      NOT NULL,
     event_type     text        NOT NULL,
-    subject        text        NOT NULL,
-    summary        text        NOT NULL,
-    -- The payload stays in `events` (joined by position): no second copy to write on rebuild.
-    changes        jsonb       NOT NULL DEFAULT '[]'
+    -- Summary, before/after and payload are derived from the event itself when read (joined
+    -- by position): the projection stores only what filters and sorts need.
+    subject        text        NOT NULL
 );
 CREATE INDEX audit_log_time ON audit_log (recorded_at DESC, position DESC);
 CREATE INDEX audit_log_actor ON audit_log (actor, position DESC);

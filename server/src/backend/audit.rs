@@ -4,20 +4,26 @@ use app::error::AppError;
 use app::model::{AuditEntry, AuditQuery, CurrentUser, Dashboard, Page, SearchHit};
 use app::ssr::require_role;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use domain::identity::Permission;
+use domain::device::DeviceEvent;
+use domain::identity::{Permission, UserEvent};
 use domain::FieldErrors;
+use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::{internal, AppState};
 
 /// Audit rows with their event's payload, read from the log itself.
-const COLUMNS: &str = "position, recorded_at, actor, source, request_ip, correlation_id, audit_log.aggregate_type,
-                       audit_log.aggregate_id, audit_log.sequence, audit_log.event_type, subject, summary, changes,
-                       e.payload::jsonb AS payload";
-const FROM: &str = "audit_log JOIN events e ON e.global_position = audit_log.position";
+const COLUMNS: &str = "a.position, a.recorded_at, a.actor, a.source, a.request_ip, a.correlation_id, a.aggregate_type,
+                       a.aggregate_id, a.sequence, a.event_type, a.subject, e.payload::jsonb AS payload";
+const FROM: &str = "audit_log a JOIN events e ON e.global_position = a.position";
 
 fn entry(r: &PgRow) -> AuditEntry {
+    let aggregate_type: String = r.get("aggregate_type");
+    let aggregate_id: String = r.get("aggregate_id");
+    let event_type: String = r.get("event_type");
+    let payload: Value = r.get("payload");
+    let (summary, changes) = describe(&aggregate_type, &aggregate_id, &event_type, &payload);
     AuditEntry {
         position: r.get("position"),
         recorded_at: r.get("recorded_at"),
@@ -25,14 +31,72 @@ fn entry(r: &PgRow) -> AuditEntry {
         source: r.get("source"),
         request_ip: r.get("request_ip"),
         correlation_id: r.get("correlation_id"),
-        aggregate_type: r.get("aggregate_type"),
-        aggregate_id: r.get("aggregate_id"),
+        aggregate_type,
+        aggregate_id,
         sequence: r.get("sequence"),
-        event_type: r.get("event_type"),
+        event_type,
         subject: r.get("subject"),
-        summary: r.get("summary"),
-        changes: r.get("changes"),
-        payload: r.get("payload"),
+        summary,
+        changes,
+        payload,
+    }
+}
+
+fn short(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.is_empty() => "(empty)".into(),
+        Value::String(s) => s.clone(),
+        Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// How an event reads in the audit trail: a one-line summary and, for updates, the changed
+/// fields with their values before and after.
+pub fn describe(aggregate_type: &str, aggregate_id: &str, event_type: &str, payload: &Value) -> (String, Value) {
+    let unreadable = || (format!("{event_type} (unreadable payload)"), Value::Array(vec![]));
+    match aggregate_type {
+        "device" => match serde_json::from_value::<DeviceEvent>(payload.clone()) {
+            Ok(DeviceEvent::Registered { spec }) => (
+                format!("Registered {} ({}, {}:{})", spec.hostname, spec.platform.label(), spec.address, spec.port),
+                Value::Array(vec![]),
+            ),
+            Ok(DeviceEvent::Updated { changes, .. }) => (
+                format!(
+                    "Updated {}",
+                    changes
+                        .iter()
+                        .map(|c| format!("{}: {} → {}", c.field, short(&c.before), short(&c.after)))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                serde_json::to_value(&changes).unwrap_or(Value::Array(vec![])),
+            ),
+            Ok(DeviceEvent::Decommissioned { reason }) => (format!("Decommissioned: {reason}"), Value::Array(vec![])),
+            Ok(DeviceEvent::Restored { reason }) => (format!("Restored: {reason}"), Value::Array(vec![])),
+            Err(_) => unreadable(),
+        },
+        "user" => {
+            let summary = match serde_json::from_value::<UserEvent>(payload.clone()) {
+                Ok(UserEvent::Created { role, must_change_password, .. }) => format!(
+                    "Created user {aggregate_id} as {role}{}",
+                    if must_change_password { " (must change password)" } else { "" }
+                ),
+                Ok(UserEvent::RoleChanged { from, to }) => format!("Role changed from {from} to {to}"),
+                Ok(UserEvent::PasswordChanged { by_admin, must_change_password }) => format!(
+                    "Password {}{}",
+                    if by_admin { "reset by an administrator" } else { "changed" },
+                    if must_change_password { "; must change at next sign-in" } else { "" }
+                ),
+                Ok(UserEvent::SignedIn) => "Signed in".into(),
+                Ok(UserEvent::SignedOut) => "Signed out".into(),
+                Ok(UserEvent::Disabled { reason }) => format!("Disabled: {reason}"),
+                Ok(UserEvent::Enabled) => "Enabled".into(),
+                Err(_) => return unreadable(),
+            };
+            (summary, Value::Array(vec![]))
+        }
+        _ => (event_type.to_owned(), Value::Array(vec![])),
     }
 }
 
@@ -91,23 +155,23 @@ impl AuditFilter {
     pub fn push_where<'a>(&'a self, b: &mut QueryBuilder<'a, Postgres>) {
         b.push(" WHERE true");
         if !self.actor.is_empty() {
-            b.push(" AND lower(actor) = lower(").push_bind(self.actor.as_str()).push(")");
+            b.push(" AND lower(a.actor) = lower(").push_bind(self.actor.as_str()).push(")");
         }
         if !self.device.is_empty() {
-            b.push(" AND audit_log.aggregate_type = 'device' AND (audit_log.aggregate_id = ")
+            b.push(" AND a.aggregate_type = 'device' AND (a.aggregate_id = ")
                 .push_bind(self.device.as_str())
-                .push(" OR audit_log.aggregate_id IN (SELECT id FROM devices WHERE lower(hostname) = lower(")
+                .push(" OR a.aggregate_id IN (SELECT id FROM devices WHERE lower(hostname) = lower(")
                 .push_bind(self.device.as_str())
                 .push(")))");
         }
         if !self.event_type.is_empty() {
-            b.push(" AND audit_log.event_type = ").push_bind(self.event_type.as_str());
+            b.push(" AND a.event_type = ").push_bind(self.event_type.as_str());
         }
         if let Some(f) = self.from {
-            b.push(" AND recorded_at >= ").push_bind(f);
+            b.push(" AND a.recorded_at >= ").push_bind(f);
         }
         if let Some(t) = self.to {
-            b.push(" AND recorded_at <= ").push_bind(t);
+            b.push(" AND a.recorded_at <= ").push_bind(t);
         }
     }
 }
@@ -119,10 +183,10 @@ pub async fn query(state: &AppState, user: &CurrentUser, q: AuditQuery) -> Resul
     let page = q.page.max(1);
     let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {FROM}"));
     filter.push_where(&mut b);
-    b.push(" ORDER BY position DESC LIMIT ").push_bind(i64::from(per_page));
+    b.push(" ORDER BY a.position DESC LIMIT ").push_bind(i64::from(per_page));
     b.push(" OFFSET ").push_bind(i64::from(page - 1) * i64::from(per_page));
     let rows = b.build().fetch_all(&state.pool).await.map_err(internal)?;
-    let mut c = QueryBuilder::new("SELECT count(*) FROM audit_log");
+    let mut c = QueryBuilder::new("SELECT count(*) FROM audit_log a");
     filter.push_where(&mut c);
     let total = c.build_query_scalar::<i64>().fetch_one(&state.pool).await.map_err(internal)?;
     Ok(Page { items: rows.iter().map(entry).collect(), total, page, per_page })
@@ -139,7 +203,7 @@ pub async fn export(
     let filter = AuditFilter::parse(q)?;
     let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {FROM}"));
     filter.push_where(&mut b);
-    b.push(" ORDER BY position ASC LIMIT ").push_bind(limit);
+    b.push(" ORDER BY a.position ASC LIMIT ").push_bind(limit);
     let rows = b.build().fetch_all(&state.pool).await.map_err(internal)?;
     Ok(rows.iter().map(entry).collect())
 }
@@ -151,7 +215,7 @@ pub async fn for_aggregate(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE audit_log.aggregate_type = $1 AND audit_log.aggregate_id = $2 ORDER BY position DESC LIMIT $3"
+        "SELECT {COLUMNS} FROM {FROM} WHERE a.aggregate_type = $1 AND a.aggregate_id = $2 ORDER BY a.position DESC LIMIT $3"
     ))
     .bind(aggregate_type)
     .bind(id)
@@ -168,7 +232,7 @@ pub async fn dashboard(state: &AppState, user: &CurrentUser) -> Result<Dashboard
     let (total_events, recent) = if user.role.can(Permission::ReadAudit) {
         let total: i64 =
             sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&state.pool).await.map_err(internal)?;
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} ORDER BY position DESC LIMIT 15"))
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} ORDER BY a.position DESC LIMIT 15"))
             .fetch_all(&state.pool)
             .await
             .map_err(internal)?;
@@ -211,8 +275,8 @@ pub async fn search(state: &AppState, user: &CurrentUser, q: &str) -> Result<Vec
     .collect();
     if user.role.can(Permission::ReadAudit) {
         let rows = sqlx::query(
-            "SELECT position, event_type, subject, summary, actor FROM audit_log
-              WHERE subject ILIKE $1 OR summary ILIKE $1 OR actor ILIKE $1 ORDER BY position DESC LIMIT 5",
+            "SELECT position, event_type, subject, actor FROM audit_log
+              WHERE subject ILIKE $1 OR actor ILIKE $1 OR event_type ILIKE $1 ORDER BY position DESC LIMIT 5",
         )
         .bind(&pattern)
         .fetch_all(&state.pool)
@@ -221,7 +285,7 @@ pub async fn search(state: &AppState, user: &CurrentUser, q: &str) -> Result<Vec
         hits.extend(rows.iter().map(|r| SearchHit {
             kind: "event".into(),
             label: format!("{} · {}", r.get::<String, _>("event_type"), r.get::<String, _>("subject")),
-            detail: format!("{} — by {}", r.get::<String, _>("summary"), r.get::<String, _>("actor")),
+            detail: format!("by {}", r.get::<String, _>("actor")),
             href: format!("/audit?position={}", r.get::<i64, _>("position")),
         }));
     }

@@ -218,6 +218,14 @@ async fn a_projector_restarted_mid_stream_matches_a_rebuild() {
     assert_eq!(live_devices.len(), 60);
     assert_eq!(live_audit.len(), 60 * 3 + 20);
     assert_eq!(live_devices.iter().filter(|d| d["status"] == "decommissioned").count(), 20);
+    // Events without a spec are still about their device, by hostname.
+    let decommissioned: Vec<&serde_json::Value> =
+        live_audit.iter().filter(|a| a["event_type"] == "DeviceDecommissioned").collect();
+    assert_eq!(decommissioned.len(), 20);
+    for a in decommissioned {
+        let id = a["aggregate_id"].as_str().unwrap();
+        assert_eq!(a["subject"].as_str().unwrap(), format!("r{}", &id[1..]), "{a}");
+    }
 
     assert_eq!(rebuild(&pool, &InventoryProjection).await.unwrap(), 200);
     rebuild(&pool, &AuditProjection).await.unwrap();

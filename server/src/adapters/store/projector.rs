@@ -102,6 +102,11 @@ pub async fn rebuild(pool: &PgPool, p: &dyn Projection) -> Result<u64, StoreErro
         let (n, at) = catch_up_once(pool, p, REBUILD_BATCH).await?;
         total += n as u64;
         if head.is_none_or(|h| at >= h) {
+            // A replay rewrites rows many times over; reclaim the dead versions and refresh
+            // the planner's statistics before the pages query the table.
+            for table in p.tables() {
+                sqlx::query(&format!("VACUUM ANALYZE {table}")).execute(pool).await?;
+            }
             return Ok(total);
         }
         if n > 0 {

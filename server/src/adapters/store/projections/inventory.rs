@@ -1,26 +1,12 @@
 //! `devices`: the current attributes and status of every device.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use domain::device::Device;
 use sqlx::PgConnection;
 
+use super::batch_range;
 use crate::adapters::store::{Projection, StoreError, StoredEvent};
 
 pub struct InventoryProjection;
-
-/// What a batch changes for one device; folded in memory so a batch is two bulk statements.
-struct Patch<'a> {
-    /// Payload text of the last event carrying the full spec; the spec is cut out in SQL.
-    spec_payload: Option<&'a str>,
-    spec_event: Option<&'a str>,
-    status: Option<&'static str>,
-    registered_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-    version: i64,
-}
 
 // Frozen event names (see `DeviceEvent`); checked against the enum by a test below.
 const REGISTERED: &str = "DeviceRegistered";
@@ -38,90 +24,67 @@ impl Projection for InventoryProjection {
         &["devices"]
     }
 
+    /// Set-based: the batch is applied from the log in SQL, so no payload is read into Rust.
     fn aggregate_types(&self) -> Option<&'static [&'static str]> {
-        Some(&["device"])
+        Some(&[])
     }
 
-    /// Registered and Updated events carry the whole resulting spec, so only the last one of
-    /// each device in a batch matters; its payload goes to PostgreSQL as is. This keeps a
-    /// rebuild from parsing a million payloads it would throw away.
+    /// Registered and Updated events carry the whole resulting spec, so per device only the
+    /// last of them in the batch matters, and the last status-changing event gives the status.
+    /// One statement folds the batch's range of the log into the table; a device touched a
+    /// hundred times in a batch is written once.
     async fn apply(&self, conn: &mut PgConnection, events: &[StoredEvent]) -> Result<(), StoreError> {
-        use cqrs_es::Aggregate;
-        let mut patches: HashMap<&str, Patch<'_>> = HashMap::new();
-        let mut order: Vec<&str> = Vec::new();
-        for e in events.iter().filter(|e| e.aggregate_type == Device::TYPE) {
-            let at = e.metadata.recorded_at;
-            let p = patches.entry(e.aggregate_id.as_str()).or_insert_with(|| {
-                order.push(e.aggregate_id.as_str());
-                Patch {
-                    spec_payload: None,
-                    spec_event: None,
-                    status: None,
-                    registered_at: None,
-                    updated_at: at,
-                    version: e.sequence,
-                }
-            });
-            p.updated_at = at;
-            p.version = e.sequence;
-            match e.event_type.as_str() {
-                REGISTERED => {
-                    p.spec_payload = Some(&e.payload);
-                    p.spec_event = Some(REGISTERED);
-                    p.status = Some("active");
-                    p.registered_at = Some(at);
-                }
-                UPDATED => {
-                    p.spec_payload = Some(&e.payload);
-                    p.spec_event = Some(UPDATED);
-                }
-                DECOMMISSIONED => p.status = Some("decommissioned"),
-                RESTORED => p.status = Some("active"),
-                other => tracing::warn!(position = e.position, event_type = other, "inventory skips unknown event"),
-            }
+        let Some((first, last)) = batch_range(events) else { return Ok(()) };
+        if !events.iter().any(|e| e.aggregate_type == "device") {
+            return Ok(());
         }
-        let (with_spec, status_only): (Vec<&str>, Vec<&str>) =
-            order.into_iter().partition(|id| patches[id].spec_payload.is_some());
-
-        if !with_spec.is_empty() {
-            let rows: Vec<&Patch<'_>> = with_spec.iter().map(|id| &patches[id]).collect();
-            sqlx::query(
-                "INSERT INTO devices (id, spec, status, registered_at, updated_at, version)
-                 SELECT id, (payload::jsonb) -> event -> 'spec', coalesce(status, 'active'),
-                        coalesce(registered_at, updated_at), updated_at, version
-                   FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[])
-                        AS u(id, payload, event, status, registered_at, updated_at, version)
-                 ON CONFLICT (id) DO UPDATE SET
-                    spec = EXCLUDED.spec,
-                    status = CASE WHEN $8::text[] @> ARRAY[EXCLUDED.id] THEN EXCLUDED.status ELSE devices.status END,
-                    updated_at = EXCLUDED.updated_at,
-                    version = EXCLUDED.version",
-            )
-            .bind(&with_spec)
-            .bind(rows.iter().map(|p| p.spec_payload).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.spec_event).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.status).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.registered_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.updated_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.version).collect::<Vec<_>>())
-            .bind(with_spec.iter().filter(|id| patches[*id].status.is_some()).copied().collect::<Vec<_>>())
-            .execute(&mut *conn)
-            .await?;
-        }
-        if !status_only.is_empty() {
-            let rows: Vec<&Patch<'_>> = status_only.iter().map(|id| &patches[id]).collect();
-            sqlx::query(
-                "UPDATE devices d SET status = coalesce(u.status, d.status), updated_at = u.updated_at, version = u.version
-                   FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::bigint[]) AS u(id, status, updated_at, version)
-                  WHERE d.id = u.id",
-            )
-            .bind(&status_only)
-            .bind(rows.iter().map(|p| p.status).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.updated_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|p| p.version).collect::<Vec<_>>())
-            .execute(&mut *conn)
-            .await?;
-        }
+        sqlx::query(
+            "WITH b AS (
+                SELECT aggregate_id, sequence, event_type, payload, recorded_at
+                  FROM events
+                 WHERE (tx_id, global_position) >= ($1::text::xid8, $2)
+                   AND (tx_id, global_position) <= ($3::text::xid8, $4)
+                   AND aggregate_type = 'device'
+             ), last_spec AS (
+                SELECT DISTINCT ON (aggregate_id) aggregate_id, event_type, payload
+                  FROM b WHERE event_type IN ($5, $6)
+                 ORDER BY aggregate_id, sequence DESC
+             ), spec AS (
+                -- Parsed only for the one event per device that wins.
+                SELECT aggregate_id, payload::jsonb -> event_type -> 'spec' AS spec FROM last_spec
+             ), status AS (
+                SELECT DISTINCT ON (aggregate_id) aggregate_id,
+                       CASE WHEN event_type = $7 THEN 'decommissioned' ELSE 'active' END AS status
+                  FROM b WHERE event_type IN ($5, $7, $8)
+                 ORDER BY aggregate_id, sequence DESC
+             ), head AS (
+                SELECT DISTINCT ON (aggregate_id) aggregate_id, sequence AS version, recorded_at AS updated_at
+                  FROM b ORDER BY aggregate_id, sequence DESC
+             ), registered AS (
+                SELECT aggregate_id, min(recorded_at) AS registered_at FROM b WHERE event_type = $5 GROUP BY aggregate_id
+             )
+             INSERT INTO devices (id, spec, status, registered_at, updated_at, version)
+             SELECT h.aggregate_id, coalesce(s.spec, d.spec), coalesce(st.status, d.status, 'active'),
+                    coalesce(d.registered_at, r.registered_at, h.updated_at), h.updated_at, h.version
+               FROM head h
+               LEFT JOIN spec s USING (aggregate_id)
+               LEFT JOIN status st USING (aggregate_id)
+               LEFT JOIN registered r USING (aggregate_id)
+               LEFT JOIN devices d ON d.id = h.aggregate_id
+              WHERE coalesce(s.spec, d.spec) IS NOT NULL
+             ON CONFLICT (id) DO UPDATE SET
+                spec = EXCLUDED.spec, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version",
+        )
+        .bind(first.0.to_string())
+        .bind(first.1)
+        .bind(last.0.to_string())
+        .bind(last.1)
+        .bind(REGISTERED)
+        .bind(UPDATED)
+        .bind(DECOMMISSIONED)
+        .bind(RESTORED)
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 }

@@ -10,7 +10,14 @@ pub use audit::AuditProjection;
 pub use inventory::InventoryProjection;
 pub use users::UsersProjection;
 
-use super::Projection;
+use super::{Checkpoint, Projection, StoredEvent};
+
+/// The first and last event of a batch in global order. Every event between them (inclusive)
+/// is in the batch: they all belong to transactions older than the reader's horizon, so a
+/// set-based projection may read exactly that range of the log again in SQL.
+fn batch_range(events: &[StoredEvent]) -> Option<(Checkpoint, Checkpoint)> {
+    Some(((events.first()?.tx_id, events.first()?.position), (events.last()?.tx_id, events.last()?.position)))
+}
 
 /// Every projection the server runs, in the order `projections rebuild` uses.
 #[must_use]
