@@ -197,6 +197,12 @@ async fn a_projector_restarted_mid_stream_matches_a_rebuild() {
                 .await
                 .unwrap();
         }
+        if i % 6 == 0 {
+            es.devices
+                .execute_with_metadata(&id, DeviceCommand::Restore { reason: "back".into() }, meta("c"))
+                .await
+                .unwrap();
+        }
     }
     let projections: [&dyn Projection; 2] = [&InventoryProjection, &AuditProjection];
     for p in projections {
@@ -216,8 +222,9 @@ async fn a_projector_restarted_mid_stream_matches_a_rebuild() {
     let live_devices = dump(&pool, "devices", "id").await;
     let live_audit = dump(&pool, "audit_log", "position").await;
     assert_eq!(live_devices.len(), 60);
-    assert_eq!(live_audit.len(), 60 * 3 + 20);
-    assert_eq!(live_devices.iter().filter(|d| d["status"] == "decommissioned").count(), 20);
+    assert_eq!(live_audit.len(), 60 * 3 + 20 + 10);
+    assert_eq!(live_devices.iter().filter(|d| d["status"] == "decommissioned").count(), 10);
+    assert!(live_devices.iter().all(|d| d["port"] == 24 && d["version"].as_i64().unwrap() >= 3), "last spec wins");
     // Events without a spec are still about their device, by hostname.
     let decommissioned: Vec<&serde_json::Value> =
         live_audit.iter().filter(|a| a["event_type"] == "DeviceDecommissioned").collect();
@@ -227,7 +234,7 @@ async fn a_projector_restarted_mid_stream_matches_a_rebuild() {
         assert_eq!(a["subject"].as_str().unwrap(), format!("r{}", &id[1..]), "{a}");
     }
 
-    assert_eq!(rebuild(&pool, &InventoryProjection).await.unwrap(), 200);
+    assert_eq!(rebuild(&pool, &InventoryProjection).await.unwrap(), 210);
     rebuild(&pool, &AuditProjection).await.unwrap();
     assert_eq!(dump(&pool, "devices", "id").await, live_devices);
     assert_eq!(dump(&pool, "audit_log", "position").await, live_audit);

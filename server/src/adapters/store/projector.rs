@@ -30,7 +30,7 @@ pub trait Projection: Send + Sync + 'static {
 }
 
 const BATCH: i64 = 2_000;
-const REBUILD_BATCH: i64 = 50_000;
+const REBUILD_BATCH: i64 = 100_000;
 
 /// Applies at most one batch; returns how many events it applied.
 pub async fn catch_up_once(pool: &PgPool, p: &dyn Projection, batch: i64) -> Result<(usize, Checkpoint), StoreError> {
@@ -41,6 +41,8 @@ pub async fn catch_up_once(pool: &PgPool, p: &dyn Projection, batch: i64) -> Res
         .bind(p.name())
         .execute(&mut *tx)
         .await?;
+    // Set-based projections sort a whole batch; keep those sorts in memory.
+    sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
     let query = "SELECT tx_id::text::bigint AS tx, position FROM projection_checkpoints WHERE name = $1";
     let row = match sqlx::query(query).bind(p.name()).fetch_optional(&mut *tx).await? {
         Some(row) => row,

@@ -39,39 +39,36 @@ impl Projection for InventoryProjection {
             return Ok(());
         }
         sqlx::query(
+            // One pass over the batch, grouped by device; the joins are primary-key lookups. The
+            // shape does not depend on planner estimates, which are stale right after bulk writes.
             "WITH b AS (
-                SELECT aggregate_id, sequence, event_type, payload, recorded_at
+                SELECT aggregate_id, sequence, event_type, recorded_at, global_position
                   FROM events
                  WHERE (tx_id, global_position) >= ($1::text::xid8, $2)
                    AND (tx_id, global_position) <= ($3::text::xid8, $4)
                    AND aggregate_type = 'device'
-             ), last_spec AS (
-                SELECT DISTINCT ON (aggregate_id) aggregate_id, event_type, payload
-                  FROM b WHERE event_type IN ($5, $6)
-                 ORDER BY aggregate_id, sequence DESC
-             ), spec AS (
-                -- Parsed only for the one event per device that wins.
-                SELECT aggregate_id, payload::jsonb -> event_type -> 'spec' AS spec FROM last_spec
-             ), status AS (
-                SELECT DISTINCT ON (aggregate_id) aggregate_id,
-                       CASE WHEN event_type = $7 THEN 'decommissioned' ELSE 'active' END AS status
-                  FROM b WHERE event_type IN ($5, $7, $8)
-                 ORDER BY aggregate_id, sequence DESC
-             ), head AS (
-                SELECT DISTINCT ON (aggregate_id) aggregate_id, sequence AS version, recorded_at AS updated_at
-                  FROM b ORDER BY aggregate_id, sequence DESC
-             ), registered AS (
-                SELECT aggregate_id, min(recorded_at) AS registered_at FROM b WHERE event_type = $5 GROUP BY aggregate_id
+             ), fold AS (
+                SELECT aggregate_id,
+                       max(sequence) AS version,
+                       (array_agg(recorded_at ORDER BY sequence DESC))[1] AS updated_at,
+                       min(recorded_at) FILTER (WHERE event_type = $5) AS registered_at,
+                       (array_agg(global_position ORDER BY sequence DESC) FILTER (WHERE event_type IN ($5, $6)))[1]
+                           AS spec_position,
+                       (array_agg(event_type ORDER BY sequence DESC) FILTER (WHERE event_type IN ($5, $7, $8)))[1]
+                           AS status_event
+                  FROM b GROUP BY aggregate_id
              )
              INSERT INTO devices (id, spec, status, registered_at, updated_at, version)
-             SELECT h.aggregate_id, coalesce(s.spec, d.spec), coalesce(st.status, d.status, 'active'),
-                    coalesce(d.registered_at, r.registered_at, h.updated_at), h.updated_at, h.version
-               FROM head h
-               LEFT JOIN spec s USING (aggregate_id)
-               LEFT JOIN status st USING (aggregate_id)
-               LEFT JOIN registered r USING (aggregate_id)
-               LEFT JOIN devices d ON d.id = h.aggregate_id
-              WHERE coalesce(s.spec, d.spec) IS NOT NULL
+             SELECT f.aggregate_id,
+                    coalesce(e.payload::jsonb -> e.event_type -> 'spec', d.spec),
+                    coalesce(CASE WHEN f.status_event = $7 THEN 'decommissioned'
+                                  WHEN f.status_event IS NOT NULL THEN 'active' END,
+                             d.status, 'active'),
+                    coalesce(d.registered_at, f.registered_at, f.updated_at), f.updated_at, f.version
+               FROM fold f
+               LEFT JOIN events e ON e.global_position = f.spec_position
+               LEFT JOIN devices d ON d.id = f.aggregate_id
+              WHERE coalesce(e.payload::jsonb -> e.event_type -> 'spec', d.spec) IS NOT NULL
              ON CONFLICT (id) DO UPDATE SET
                 spec = EXCLUDED.spec, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version",
         )
