@@ -249,7 +249,7 @@ pub async fn search(state: &AppState, user: &CurrentUser, q: &str) -> Result<Vec
     if q.is_empty() || q.len() > 200 {
         return Ok(Vec::new());
     }
-    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = super::devices::like(q);
     let mut hits: Vec<SearchHit> = sqlx::query(
         "SELECT id, hostname, address, site, status FROM devices
           WHERE hostname ILIKE $1 OR address ILIKE $1 OR site ILIKE $1

@@ -44,7 +44,8 @@ fn row(r: &PgRow) -> DeviceRow {
     }
 }
 
-fn like(q: &str) -> String {
+/// An ILIKE pattern matching `q` anywhere, with the user's `%`, `_` and backslash taken literally.
+pub(super) fn like(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
