@@ -24,6 +24,8 @@ use crate::adapters::store::{rebuild, EventStore, Projection, SNAPSHOT_EVERY};
 pub enum BenchCommand {
     /// Event store, projection rebuild and inventory page figures.
     Store(StoreBench),
+    /// Config backup of lab devices over SSH against netmiko on the same lab.
+    Ssh(crate::bench_ssh::SshBench),
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -501,7 +503,10 @@ async fn page_bench(s: &Scratch, clients: usize, requests: usize) -> Result<Valu
 
 #[allow(clippy::print_stdout)]
 pub async fn run(command: BenchCommand, pool: &PgPool) -> ExitCode {
-    let BenchCommand::Store(args) = command;
+    let args = match command {
+        BenchCommand::Store(args) => args,
+        BenchCommand::Ssh(args) => return crate::bench_ssh::run(args).await,
+    };
     match store_bench(pool, args).await {
         Ok(figures) => {
             println!("{figures}");

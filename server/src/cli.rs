@@ -45,6 +45,8 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the simulated device lab (SSH on loopback) in the foreground, or list its devices.
+    Lab(crate::lab::LabArgs),
     /// Benchmarks that print figures and ratios against a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -121,6 +123,12 @@ pub async fn main() -> ExitCode {
     if let Command::Serve { addr: Some(addr) } = &cli.command {
         settings.addr = *addr;
     }
+    // The lab and the SSH benchmark need no database.
+    match cli.command {
+        Command::Lab(args) => return crate::lab::run_cli(args).await,
+        Command::Bench { command: crate::bench::BenchCommand::Ssh(args) } => return crate::bench_ssh::run(args).await,
+        _ => {}
+    }
     let max = if matches!(cli.command, Command::Bench { .. }) { 48 } else { 20 };
     let db = match Database::open(&settings, max).await {
         Ok(db) => db,
@@ -196,6 +204,7 @@ async fn run(command: Command, db: &Database, settings: Settings) -> ExitCode {
         }
         Command::Projections { command } => projections_command(command, &pool).await,
         Command::Bench { command } => crate::bench::run(command, &pool).await,
+        Command::Lab(_) => ExitCode::SUCCESS,
     }
 }
 

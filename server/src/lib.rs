@@ -3,10 +3,12 @@
 pub mod adapters;
 pub mod backend;
 pub mod bench;
+pub mod bench_ssh;
 pub mod cli;
 pub mod embedded_pg;
 pub mod http;
 pub mod identity;
+pub mod lab;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -1,3 +1,4 @@
 //! Ports to the outside world.
 
+pub mod ssh;
 pub mod store;

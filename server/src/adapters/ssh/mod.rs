@@ -1,0 +1,1 @@
+//! SSH transport to network devices (russh): platform drivers, limits, retries and host-key trust.
