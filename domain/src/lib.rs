@@ -6,6 +6,7 @@
 pub mod device;
 pub mod identity;
 pub mod metadata;
+pub mod parse;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};
