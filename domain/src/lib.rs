@@ -3,6 +3,7 @@
 //! No IO lives here: the crate compiles for `wasm32-unknown-unknown` so the browser validates forms
 //! with exactly the rules the server enforces.
 
+pub mod config;
 pub mod device;
 pub mod identity;
 pub mod metadata;
