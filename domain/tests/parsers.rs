@@ -441,3 +441,198 @@ fn ntc_corpus_accuracy() {
     assert!(failing.is_empty(), "below 90%: {failing:?}");
     assert!(scores.len() >= 15, "every supported corpus command is scored: {}", scores.len());
 }
+
+// ---- own samples, in the vendors' formats, for commands the corpus lacks -----------------------
+
+fn ok(platform: Platform, command: &str, text: &str) -> Parsed {
+    parse::parse(platform, command, text).unwrap_or_else(|e| panic!("{command}: {e}"))
+}
+
+#[test]
+fn aoscx_samples() {
+    let Parsed::Version(v) = ok(
+        Platform::ArubaAoscx,
+        "show version",
+        "-----------------------------------------------------------------------------\nArubaOS-CX\n(c) Copyright 2017-2023 Hewlett Packard Enterprise Development LP\n-----------------------------------------------------------------------------\nVersion      : FL.10.11.1021\nBuild Date   : 2023-01-18 03:21:29 UTC\nBuild ID     : ArubaOS-CX:FL.10.11.1021:5bd8b1a0c5a1:202301180251\nBuild SHA    : 5bd8b1a0c5a1e2e0c1c6ff8c3d1bb3e2d4a9f0c1\nActive Image : primary\n\nService OS Version : FL.01.11.0002\nBIOS Version       : FL.01.0002\n",
+    ) else {
+        panic!("version")
+    };
+    assert_eq!((v.version.as_deref(), v.image.as_deref()), (Some("FL.10.11.1021"), Some("primary")));
+
+    let Parsed::InterfacesBrief(rows) = ok(
+        Platform::ArubaAoscx,
+        "sh ip int br",
+        "Interface         IP Address             Interface Status\n                                           link/admin\nloopback0        10.255.0.1/32               up/up\n\nvlan1            No Address                down/up\n\nvlan20           10.20.0.1/24                up/down\n",
+    ) else {
+        panic!("brief")
+    };
+    assert_eq!(rows.len(), 3);
+    assert_eq!((rows[0].ip.as_deref(), rows[1].ip.as_deref()), (Some("10.255.0.1/32"), None));
+    assert_eq!((rows[2].status.as_str(), rows[2].protocol.as_str()), ("down", "up"));
+
+    let Parsed::Resources(r) = ok(
+        Platform::ArubaAoscx,
+        "show system resource-utilization",
+        "System Resources:\nProcesses: 117\nCPU usage(%): 7\nMemory usage(%): 33\nOpen FD's: 3468\n\nProcess                    CPU Usage(%)   Memory Usage(%)   Open FD's\n-------------------------- -------------- ----------------- ----------\naaautilscfgd               0              0                 13\nhpe-routing                3              2                 58\n",
+    ) else {
+        panic!("resources")
+    };
+    assert_eq!(r.cpu.five_sec, Some(7.0));
+    assert_eq!(r.memory.and_then(|m| m.used_percent), Some(33.0));
+    assert_eq!(r.processes.len(), 2);
+    assert_eq!((r.processes[1].name.as_str(), r.processes[1].five_sec), ("hpe-routing", Some(3.0)));
+
+    let Parsed::Routes(routes) = ok(
+        Platform::ArubaAoscx,
+        "show ip route",
+        "\nDisplaying ipv4 routes selected for forwarding\n\n'[x/y]' denotes [distance/metric]\n\n0.0.0.0/0, vrf default\n\tvia  10.0.0.254,  [1/0],  static\n10.0.0.0/24, vrf default\n\tvia  vlan10,  [0/0],  connected\n10.9.0.0/16, vrf default\n\tvia  10.0.0.2,  [20/0],  bgp\n\tvia  10.0.0.3,  [20/0],  bgp\n",
+    ) else {
+        panic!("routes")
+    };
+    assert_eq!(routes.len(), 4);
+    assert_eq!(
+        (routes[0].prefix.as_str(), routes[0].next_hop.as_deref(), routes[0].protocol.as_str()),
+        ("0.0.0.0/0", Some("10.0.0.254"), "static")
+    );
+    assert_eq!((routes[1].interface.as_deref(), routes[1].distance), (Some("vlan10"), Some(0)));
+    assert_eq!(
+        (routes[3].next_hop.as_deref(), routes[3].distance, routes[3].vrf.as_deref()),
+        (Some("10.0.0.3"), Some(20), Some("default"))
+    );
+
+    let Parsed::BgpSummary(b) = ok(
+        Platform::ArubaAoscx,
+        "show bgp all summary",
+        "VRF : default\nBGP Summary\n-----------\n Local AS               : 65010        BGP Router Identifier  : 10.255.0.1\n Peers                  : 2            Log Neighbor Changes   : No\n Cfg. Hold Time         : 180          Cfg. Keep Alive        : 60\n\nAddress-family : IPv4 Unicast\n-----------------------------\n Neighbor        Remote-AS MsgRcvd MsgSent   Up/Down Time State        AdminStatus\n 10.0.0.2        65020     1532    1541      01h:02m:03s  Established   Up\n 10.0.0.3        65030     0       0         00h:00m:00s  Idle          Up\n",
+    ) else {
+        panic!("bgp")
+    };
+    assert_eq!((b.local_as.as_deref(), b.router_id.as_deref()), (Some("65010"), Some("10.255.0.1")));
+    assert_eq!(b.neighbors.len(), 2);
+    assert!(b.neighbors[0].established && !b.neighbors[1].established);
+    assert_eq!(b.neighbors[0].address_family.as_deref(), Some("IPv4 Unicast"));
+}
+
+#[test]
+fn junos_samples() {
+    let Parsed::InterfacesBrief(rows) = ok(
+        Platform::JuniperJunos,
+        "show interfaces terse",
+        "Interface               Admin Link Proto    Local                 Remote\nge-0/0/0                up    up\nge-0/0/0.0              up    up   inet     10.0.0.1/24\n                                   multiservice\nge-0/0/1                up    down\nlo0                     up    up\nlo0.0                   up    up   inet     10.255.255.1        --> 0/0\n                                   inet6    fe80::1/64\n",
+    ) else {
+        panic!("terse")
+    };
+    assert_eq!(rows.len(), 5);
+    assert_eq!((rows[1].ip.as_deref(), rows[1].family.as_deref()), (Some("10.0.0.1/24"), Some("inet")));
+    assert_eq!((rows[2].name.as_str(), rows[2].protocol.as_str()), ("ge-0/0/1", "down"));
+    assert_eq!(rows[4].ip.as_deref(), Some("10.255.255.1"));
+
+    let Parsed::RouteSummary(s) = ok(
+        Platform::JuniperJunos,
+        "show route summary",
+        "Autonomous system number: 65000\nRouter ID: 10.255.255.1\n\ninet.0: 12 destinations, 13 routes (12 active, 0 holddown, 0 hidden)\n              Direct:      3 routes,      3 active\n               Local:      3 routes,      3 active\n                 BGP:      7 routes,      6 active\n\ninet6.0: 1 destinations, 1 routes (1 active, 0 holddown, 0 hidden)\n               Local:      1 routes,      1 active\n",
+    ) else {
+        panic!("summary")
+    };
+    assert_eq!((s.local_as.as_deref(), s.tables.len()), (Some("65000"), 2));
+    assert_eq!((s.tables[0].routes, s.tables[0].active, s.tables[0].protocols.len()), (13, 12, 3));
+    assert_eq!(s.tables[0].protocols[2].protocol, "BGP");
+
+    let Parsed::Routes(routes) = ok(
+        Platform::JuniperJunos,
+        "show route",
+        "\ninet.0: 4 destinations, 5 routes (4 active, 0 holddown, 0 hidden)\n+ = Active Route, - = Last Active, * = Both\n\n0.0.0.0/0          *[Static/5] 2w0d 01:02:03\n                    >  to 10.0.0.254 via ge-0/0/0.0\n10.0.0.0/24        *[Direct/0] 2w0d 01:02:03\n                    >  via ge-0/0/0.0\n10.0.0.1/32        *[Local/0] 2w0d 01:02:03\n                       Local via ge-0/0/0.0\n192.168.1.0/24     *[OSPF/10] 00:10:11, metric 2\n                    >  to 10.0.0.2 via ge-0/0/0.0\n                    [BGP/170] 1d 02:00:00, localpref 100\n                      AS path: 65001 I, validation-state: unverified\n                    >  to 10.0.0.3 via ge-0/0/1.0\n",
+    ) else {
+        panic!("route")
+    };
+    assert_eq!(routes.len(), 5);
+    assert_eq!(
+        (routes[0].protocol.as_str(), routes[0].distance, routes[0].next_hop.as_deref()),
+        ("Static", Some(5), Some("10.0.0.254"))
+    );
+    assert_eq!((routes[1].next_hop.as_deref(), routes[1].interface.as_deref()), (None, Some("ge-0/0/0.0")));
+    assert_eq!((routes[3].metric, routes[3].selected, routes[3].vrf.as_deref()), (Some(2), true, Some("inet.0")));
+    assert_eq!(
+        (routes[4].protocol.as_str(), routes[4].selected, routes[4].next_hop.as_deref()),
+        ("BGP", false, Some("10.0.0.3"))
+    );
+    assert_eq!(routes[4].prefix, "192.168.1.0/24");
+
+    let Parsed::BgpSummary(b) = ok(
+        Platform::JuniperJunos,
+        "show bgp summary",
+        "Threading mode: BGP I/O\nGroups: 2 Peers: 3 Down peers: 1\nTable          Tot Paths  Act Paths Suppressed    History Damp State    Pending\ninet.0\n                      12          6          0          0          0          0\nPeer                     AS      InPkt     OutPkt    OutQ   Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...\n10.0.0.2              65001       1234       1240       0       1 2d 3:04:05 Establ\n  inet.0: 6/10/10/0\n10.0.0.3              65002         15         17       0       0     1:02:03 4/5/5/0              0/0/0/0\n10.0.0.4              65003          0          0       0       3       12:00 Active\n",
+    ) else {
+        panic!("bgp")
+    };
+    assert_eq!(b.neighbors.len(), 3);
+    let n = &b.neighbors;
+    assert_eq!((n[0].up_down.as_str(), n[0].established, n[0].prefixes_received), ("2d 3:04:05", true, Some(10)));
+    assert_eq!(n[0].address_family.as_deref(), Some("inet.0"));
+    assert_eq!((n[1].prefixes_received, n[1].established), (Some(5), true));
+    assert_eq!((n[2].state_or_prefixes.as_str(), n[2].established), ("Active", false));
+
+    let Parsed::Inventory(items) = ok(
+        Platform::JuniperJunos,
+        "show chassis hardware",
+        "Hardware inventory:\nItem             Version  Part number  Serial number     Description\nChassis                                JN11F7E3AAFA      MX204\nMidplane         REV 25   750-070866   ACPF1234          MX204\nPEM 0            Rev 03   740-069994   1EDS9876543       DC 0.8kW Power Entry Module\nRouting Engine 0 BUILTIN  BUILTIN      ACPF1234          RE-S-1600x8\nFPC 0            BUILTIN  BUILTIN                        MPC-BUILTIN\n  PIC 0                   BUILTIN      BUILTIN           4XQSFP28 PIC\n    Xcvr 0       REV 01   740-061405   1ACQ12345         QSFP-100GBASE-SR4\nFan Tray 0                                               Fan Tray\n",
+    ) else {
+        panic!("hardware")
+    };
+    assert_eq!(items.len(), 8);
+    assert_eq!(
+        (items[0].name.as_str(), items[0].sn.as_deref(), items[0].descr.as_deref()),
+        ("Chassis", Some("JN11F7E3AAFA"), Some("MX204"))
+    );
+    assert_eq!((items[1].vid.as_deref(), items[1].pid.as_deref()), (Some("REV 25"), Some("750-070866")));
+    assert_eq!((items[6].name.as_str(), items[6].sn.as_deref()), ("Xcvr 0", Some("1ACQ12345")));
+    assert_eq!((items[7].pid.as_deref(), items[7].descr.as_deref()), (None, Some("Fan Tray")));
+
+    let Parsed::Resources(r) = ok(
+        Platform::JuniperJunos,
+        "show chassis routing-engine",
+        "Routing Engine status:\n  Slot 0:\n    Current state                  Master\n    Election priority              Master (default)\n    Temperature                 39 degrees C / 102 degrees F\n    DRAM                      3584 MB (4096 MB installed)\n    Memory utilization          18 percent\n    5 sec CPU utilization:\n      User                       1 percent\n      Background                 0 percent\n      Kernel                     2 percent\n      Interrupt                  0 percent\n      Idle                      97 percent\n    1 min CPU utilization:\n      User                       2 percent\n      Background                 0 percent\n      Kernel                     3 percent\n      Interrupt                  0 percent\n      Idle                      95 percent\n    5 min CPU utilization:\n      User                       2 percent\n      Background                 0 percent\n      Kernel                     2 percent\n      Interrupt                  0 percent\n      Idle                      96 percent\n    Model                          RE-S-1800x4\n    Uptime                         35 days, 1 hour, 10 minutes, 22 seconds\n  Slot 1:\n    Current state                  Backup\n      Idle                      50 percent\n",
+    ) else {
+        panic!("re")
+    };
+    assert_eq!((r.cpu.five_sec, r.cpu.one_min, r.cpu.five_min), (Some(3.0), Some(5.0), Some(4.0)));
+    let m = r.memory.expect("memory");
+    assert_eq!((m.total, m.used_percent), (Some(3584 * 1024), Some(18.0)));
+    assert_eq!(m.used, Some(660_603));
+
+    let Parsed::Resources(p) = ok(
+        Platform::JuniperJunos,
+        "show system processes summary",
+        "last pid: 24931;  load averages:  0.89,  0.94,  0.81  up 41+06:26:24    00:51:55\n545 threads:   9 running, 481 sleeping, 1 zombie, 54 waiting\nCPU: 14.7% user,  0.0% nice,  4.1% system,  0.2% interrupt, 81.0% idle\nMem: 3977M Active, 14G Inact, 1815M Wired, 504M Buf, 74G Free\nSwap: 12G Total, 12G Free\n\n  PID USERNAME    PRI NICE   SIZE    RES STATE    C   TIME    WCPU COMMAND\n19880 root         25    0   801M    74M select   2 132.6H  15.09% cosd\n19876 root         21    0    14G    13G kqread   3 938.4H   2.69% rpd{rpd}\n",
+    ) else {
+        panic!("processes")
+    };
+    assert_eq!(p.cpu.five_sec, Some(19.0));
+    let m = p.memory.expect("memory");
+    assert_eq!(m.free, Some(74 * 1024 * 1024));
+    assert_eq!(m.total, Some((3977 + 14 * 1024 + 1815 + 74 * 1024) * 1024));
+    assert_eq!((p.processes.len(), p.processes[0].name.as_str(), p.processes[0].five_sec), (2, "cosd", Some(15.09)));
+}
+
+#[test]
+fn parsed_values_round_trip_through_json() {
+    let raw = fs::read_to_string(corpus().join("cisco_ios/show_version/cisco_ios_show_version.raw")).unwrap();
+    let parsed = parse::parse(Platform::CiscoIos, "show version", &raw).unwrap();
+    let json = serde_json::to_string(&parsed).unwrap();
+    assert!(json.starts_with(r#"{"kind":"version""#), "{json}");
+    assert_eq!(serde_json::from_str::<Parsed>(&json).unwrap(), parsed);
+    let Parsed::Version(v) = parsed else { panic!() };
+    assert_eq!(v.uptime_seconds, Some(2 * 365 * 86_400 + 31 * 7 * 86_400 + 6 * 86_400 + 9 * 3600 + 55 * 60));
+}
+
+#[test]
+fn empty_and_wrong_outputs() {
+    assert!(matches!(parse::parse(Platform::CiscoIos, "show version", ""), Err(ParseError::Unrecognised { .. })));
+    assert_eq!(parse::parse(Platform::CiscoIos, "show ip int brief", ""), Ok(Parsed::InterfacesBrief(vec![])));
+    // Another command's output is not mistaken for this one's.
+    let lldp =
+        fs::read_to_string(corpus().join("juniper_junos/show_lldp_neighbors/juniper_junos_show_lldp_neighbors.raw"))
+            .unwrap();
+    assert!(parse::parse(Platform::JuniperJunos, "show bgp summary", &lldp).is_err());
+    assert_eq!(parse::parse(Platform::JuniperJunos, "show chassis hardware", &lldp), Ok(Parsed::Inventory(vec![])));
+}
