@@ -42,6 +42,10 @@ pub enum DeviceCommand {
     Restore {
         reason: String,
     },
+    /// Trust the SSH host key seen at first connection (TOFU); later keys must match it.
+    TrustHostKey {
+        fingerprint: String,
+    },
 }
 
 /// One attribute's value before and after an update, as JSON so any field type fits.
@@ -64,6 +68,8 @@ pub enum DeviceEvent {
     Decommissioned { reason: String },
     #[serde(rename = "DeviceRestored")]
     Restored { reason: String },
+    #[serde(rename = "DeviceHostKeyTrusted")]
+    HostKeyTrusted { fingerprint: String },
 }
 
 impl DomainEvent for DeviceEvent {
@@ -73,6 +79,7 @@ impl DomainEvent for DeviceEvent {
             Self::Updated { .. } => "DeviceUpdated",
             Self::Decommissioned { .. } => "DeviceDecommissioned",
             Self::Restored { .. } => "DeviceRestored",
+            Self::HostKeyTrusted { .. } => "DeviceHostKeyTrusted",
         }
         .into()
     }
@@ -94,12 +101,16 @@ pub enum DeviceError {
     NotDecommissioned,
     #[error("a reason is required (at most 500 characters)")]
     ReasonRequired,
+    #[error("the device already trusts host key {0}; a different key is refused")]
+    HostKeyAlreadyTrusted(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Device {
     pub status: DeviceStatus,
     pub spec: Option<DeviceSpec>,
+    #[serde(default)]
+    pub host_key: Option<String>,
 }
 
 fn valid_reason(reason: &str) -> Result<String, DeviceError> {
@@ -133,6 +144,11 @@ impl Device {
         use DeviceStatus as S;
         Ok(match (self.status, cmd) {
             (S::New, C::Register { spec }) => vec![E::Registered { spec }],
+            (S::Active | S::Decommissioned, C::TrustHostKey { fingerprint }) => match &self.host_key {
+                None => vec![E::HostKeyTrusted { fingerprint }],
+                Some(known) if *known == fingerprint => vec![],
+                Some(known) => return Err(DeviceError::HostKeyAlreadyTrusted(known.clone())),
+            },
             (S::New, _) => return Err(DeviceError::NotRegistered),
             (_, C::Register { .. }) => return Err(DeviceError::AlreadyRegistered),
             (S::Decommissioned, C::Update { .. } | C::Decommission { .. }) => return Err(DeviceError::Decommissioned),
@@ -161,6 +177,7 @@ impl Device {
             }
             DeviceEvent::Decommissioned { .. } => self.status = DeviceStatus::Decommissioned,
             DeviceEvent::Restored { .. } => self.status = DeviceStatus::Active,
+            DeviceEvent::HostKeyTrusted { fingerprint } => self.host_key = Some(fingerprint),
         }
     }
 }
@@ -286,6 +303,23 @@ mod tests {
             .given(vec![registered()])
             .when(DeviceCommand::Restore { reason: "x".into() })
             .then_expect_error(DeviceError::NotDecommissioned);
+    }
+
+    #[test]
+    fn the_first_host_key_is_trusted_and_a_different_one_refused() {
+        let trusted = DeviceEvent::HostKeyTrusted { fingerprint: "SHA256:abc".into() };
+        Given::with(())
+            .given(vec![registered()])
+            .when(DeviceCommand::TrustHostKey { fingerprint: "SHA256:abc".into() })
+            .then_expect_events(vec![trusted.clone()]);
+        Given::with(())
+            .given(vec![registered(), trusted.clone()])
+            .when(DeviceCommand::TrustHostKey { fingerprint: "SHA256:abc".into() })
+            .then_expect_events(vec![]);
+        Given::with(())
+            .given(vec![registered(), trusted])
+            .when(DeviceCommand::TrustHostKey { fingerprint: "SHA256:evil".into() })
+            .then_expect_error(DeviceError::HostKeyAlreadyTrusted("SHA256:abc".into()));
     }
 
     #[test]

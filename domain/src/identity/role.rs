@@ -25,6 +25,16 @@ pub enum Permission {
     ReadAudit,
     /// Invite users and change roles.
     ManageUsers,
+    /// Run operations that read from devices: connectivity, allowlisted show commands, backup, health.
+    RunOperations,
+    /// Push configuration changes and restore versions.
+    ChangeConfig,
+    /// Run any command on a device, not only the read-only allowlist.
+    RunAnyCommand,
+    /// See configurations with their secrets unmasked.
+    ViewSecrets,
+    /// Inject faults into the device lab.
+    ManageLab,
 }
 
 impl Role {
@@ -45,7 +55,10 @@ impl Role {
         use Permission as P;
         match self {
             Self::Admin => true,
-            Self::Engineer => matches!(p, P::ReadInventory | P::ManageDevices | P::ReadAudit),
+            Self::Engineer => matches!(
+                p,
+                P::ReadInventory | P::ManageDevices | P::ReadAudit | P::RunOperations | P::ChangeConfig
+            ),
             Self::Viewer => matches!(p, P::ReadInventory),
             Self::Auditor => matches!(p, P::ReadInventory | P::ReadAudit),
         }
@@ -83,5 +96,17 @@ mod tests {
         assert!(Role::Auditor.can(Permission::ReadAudit));
         assert!(!Role::Viewer.can(Permission::ReadAudit));
         assert!(Role::Engineer.can(Permission::ManageDevices));
+    }
+
+    #[test]
+    fn only_admins_run_free_commands_and_see_secrets() {
+        for p in [Permission::RunAnyCommand, Permission::ViewSecrets, Permission::ManageLab] {
+            assert!(Role::Admin.can(p));
+            assert!(!Role::Engineer.can(p), "{p:?}");
+        }
+        assert!(Role::Engineer.can(Permission::ChangeConfig));
+        for r in [Role::Viewer, Role::Auditor] {
+            assert!(!r.can(Permission::RunOperations) && !r.can(Permission::ChangeConfig), "{r}");
+        }
     }
 }
