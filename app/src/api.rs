@@ -169,3 +169,105 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
         .await,
     )
 }
+
+#[server(input = Json)]
+pub async fn request_operation(request: domain::operation::OperationRequest) -> Result<String, AppError> {
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.request_operation(&ctx, request).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn list_operations(query: crate::model::OperationQuery) -> Result<Page<crate::model::OperationRow>, AppError> {
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.operations(&user, query).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn get_operation(id: String) -> Result<crate::model::OperationDetail, AppError> {
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.operation(&user, &id).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn cancel_operation(id: String, reason: String) -> Result<(), AppError> {
+    crate::ssr::respond(
+        async {
+            let ctx = crate::ssr::context().await?;
+            crate::ssr::backend()?.cancel_operation(&ctx, &id, reason).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn device_configs(device_id: String) -> Result<crate::model::ConfigSummary, AppError> {
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.device_configs(&user, &device_id).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn config_text(
+    device_id: String,
+    version: i64,
+    which: String,
+    reveal: bool,
+) -> Result<crate::model::ConfigText, AppError> {
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.config_text(&user, &device_id, version, &which, reveal).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn config_diff(
+    device_id: String,
+    from: i64,
+    to: i64,
+    reveal: bool,
+) -> Result<crate::model::ConfigDiffView, AppError> {
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.config_diff(&user, &device_id, from, to, reveal).await
+        }
+        .await,
+    )
+}
+
+#[server(input = Json)]
+pub async fn preview_push(
+    device_id: String,
+    candidate: Option<String>,
+    restore_version: Option<i64>,
+) -> Result<crate::model::PushPreview, AppError> {
+    crate::ssr::respond(
+        async {
+            let user = crate::ssr::user().await?;
+            crate::ssr::backend()?.preview_push(&user, &device_id, candidate, restore_version).await
+        }
+        .await,
+    )
+}

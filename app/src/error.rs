@@ -41,6 +41,11 @@ const fn permission_verb(p: Permission) -> &'static str {
         Permission::ManageDevices => "change devices",
         Permission::ReadAudit => "read the audit trail",
         Permission::ManageUsers => "manage users",
+        Permission::RunOperations => "run operations on devices",
+        Permission::ChangeConfig => "change device configuration",
+        Permission::RunAnyCommand => "run commands outside the read-only allowlist",
+        Permission::ViewSecrets => "see unmasked secrets",
+        Permission::ManageLab => "manage the device lab",
     }
 }
 

@@ -74,6 +74,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/devices/import") view=pages::import::ImportPage/>
                     <Route path=path!("/devices/:id") view=pages::device::DevicePage/>
                     <Route path=path!("/devices/:id/edit") view=pages::device_form::EditDevicePage/>
+                    <Route path=path!("/devices/:id/config") view=pages::device_config::DeviceConfigPage/>
+                    <Route path=path!("/operations") view=pages::operations::OperationsPage/>
+                    <Route path=path!("/operations/new") view=pages::launch::LaunchPage/>
+                    <Route path=path!("/operations/:id") view=pages::operation::OperationPage/>
                     <Route path=path!("/groups") view=pages::groups::GroupsPage/>
                     <Route path=path!("/tags") view=pages::groups::TagsPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>

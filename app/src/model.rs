@@ -210,3 +210,129 @@ pub struct SearchHit {
     pub detail: String,
     pub href: String,
 }
+
+/// One operation in the history list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub selection: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub concurrency: i32,
+    pub targets_total: i32,
+    pub succeeded: i32,
+    pub failed: i32,
+    pub cancelled: i32,
+    pub cancelled_by: Option<String>,
+    pub cancel_reason: Option<String>,
+}
+
+/// One device's part in an operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationTargetRow {
+    pub device_id: String,
+    pub hostname: String,
+    pub status: String,
+    pub summary: String,
+    /// Progress steps as they happened (timed), streaming while the target runs.
+    pub log: String,
+    pub output: String,
+    /// Parsed results: timings, health fields, check report, config version.
+    pub details: Value,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationDetail {
+    pub operation: OperationRow,
+    pub targets: Vec<OperationTargetRow>,
+    /// Show commands, config lines and the like, as requested.
+    pub spec: Value,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperationQuery {
+    pub kind: String,
+    pub status: String,
+    /// Requester.
+    pub actor: String,
+    /// Only operations that targeted this device.
+    pub device_id: String,
+    /// RFC 3339 or YYYY-MM-DD bounds on the request time.
+    pub from: String,
+    pub to: String,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A configuration version of a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigVersionRow {
+    pub version: i64,
+    pub running_hash: String,
+    pub startup_hash: Option<String>,
+    pub drift: bool,
+    pub operation_id: Option<String>,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigSummary {
+    pub device_id: String,
+    pub hostname: String,
+    pub platform: String,
+    pub versions: Vec<ConfigVersionRow>,
+    pub drift: bool,
+    pub last_backup_at: Option<DateTime<Utc>>,
+    pub backups: i64,
+}
+
+/// A stored configuration, masked unless the caller may see secrets and asked to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigText {
+    pub version: i64,
+    /// `running` or `startup`.
+    pub which: String,
+    pub text: String,
+    pub masked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffRow {
+    pub left_no: Option<usize>,
+    pub left: Option<String>,
+    pub right_no: Option<usize>,
+    pub right: Option<String>,
+    /// `equal`, `delete`, `insert` or `replace`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigDiffView {
+    pub from_label: String,
+    pub to_label: String,
+    pub unified: String,
+    pub rows: Vec<DiffRow>,
+    pub added: usize,
+    pub removed: usize,
+    /// Secrets are masked in both sides unless the caller may see them and asked to.
+    pub masked: bool,
+}
+
+/// What a push or restore would do, shown before it is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushPreview {
+    pub diff: ConfigDiffView,
+    /// The configuration-mode commands that will be sent.
+    pub commands: Vec<String>,
+}

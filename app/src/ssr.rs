@@ -12,9 +12,11 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, AuditQuery, CurrentUser, Dashboard, DeviceDetail, DeviceQuery, DeviceRow, Facets, ImportReport,
-    Invitation, Page, SearchHit, UserRow,
+    AuditEntry, AuditQuery, ConfigDiffView, ConfigSummary, ConfigText, CurrentUser, Dashboard, DeviceDetail,
+    DeviceQuery, DeviceRow, Facets, ImportReport, Invitation, OperationDetail, OperationQuery, OperationRow, Page,
+    PushPreview, SearchHit, UserRow,
 };
+use domain::operation::OperationRequest;
 
 /// The caller of a command, for RBAC and event metadata.
 #[derive(Debug, Clone)]
@@ -79,6 +81,39 @@ pub trait Backend: Send + Sync {
     ) -> Result<Invitation, AppError>;
     async fn change_role(&self, ctx: &CommandContext, username: &str, role: Role) -> Result<(), AppError>;
     async fn change_own_password(&self, ctx: &CommandContext, current: String, new: String) -> Result<(), AppError>;
+
+    /// Validates, records and queues (or schedules) an operation; returns its id.
+    async fn request_operation(&self, ctx: &CommandContext, request: OperationRequest) -> Result<String, AppError>;
+    async fn operations(&self, user: &CurrentUser, q: OperationQuery) -> Result<Page<OperationRow>, AppError>;
+    async fn operation(&self, user: &CurrentUser, id: &str) -> Result<OperationDetail, AppError>;
+    async fn cancel_operation(&self, ctx: &CommandContext, id: &str, reason: String) -> Result<(), AppError>;
+    async fn device_configs(&self, user: &CurrentUser, device_id: &str) -> Result<ConfigSummary, AppError>;
+    /// `which` is `running` or `startup`; secrets stay masked unless `reveal` and the role allows it.
+    async fn config_text(
+        &self,
+        user: &CurrentUser,
+        device_id: &str,
+        version: i64,
+        which: &str,
+        reveal: bool,
+    ) -> Result<ConfigText, AppError>;
+    async fn config_diff(
+        &self,
+        user: &CurrentUser,
+        device_id: &str,
+        from: i64,
+        to: i64,
+        reveal: bool,
+    ) -> Result<ConfigDiffView, AppError>;
+    /// The diff and commands a push of `candidate` (a full configuration) or a restore of
+    /// `restore_version` would apply to the device's latest backed-up running configuration.
+    async fn preview_push(
+        &self,
+        user: &CurrentUser,
+        device_id: &str,
+        candidate: Option<String>,
+        restore_version: Option<i64>,
+    ) -> Result<PushPreview, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

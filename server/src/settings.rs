@@ -13,6 +13,23 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_hours: i64,
     pub json_logs: bool,
+    /// The device lab `serve` runs in-process.
+    pub lab: LabMode,
+    /// SSH connect and per-command timeouts (`NETLEDGER_SSH_CONNECT_TIMEOUT_MS`,
+    /// `NETLEDGER_SSH_COMMAND_TIMEOUT_MS`) and the global session limit (`NETLEDGER_SSH_MAX_SESSIONS`).
+    pub ssh_connect_timeout_ms: u64,
+    pub ssh_command_timeout_ms: u64,
+    pub ssh_max_sessions: usize,
+}
+
+/// Which simulated devices `serve` starts (`NETLEDGER_LAB`, `NETLEDGER_LAB_DEVICES`,
+/// `NETLEDGER_LAB_TOPOLOGY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabMode {
+    Off,
+    Builtin,
+    Scaled(usize),
+    File(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +58,33 @@ impl Settings {
                 reason: "must be 1 to 720".into(),
             }
         })?;
+        let lab = match var("NETLEDGER_LAB").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("off" | "0" | "false" | "no") => LabMode::Off,
+            _ => match (var("NETLEDGER_LAB_TOPOLOGY"), var("NETLEDGER_LAB_DEVICES")) {
+                (Some(path), _) => LabMode::File(PathBuf::from(path)),
+                (None, Some(n)) => LabMode::Scaled(n.parse().ok().filter(|n| (1..=5_000).contains(n)).ok_or_else(
+                    || SettingsError::Invalid {
+                        name: "NETLEDGER_LAB_DEVICES",
+                        value: n.clone(),
+                        reason: "must be 1 to 5000".into(),
+                    },
+                )?),
+                (None, None) => LabMode::Builtin,
+            },
+        };
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, SettingsError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                    SettingsError::Invalid { name, value: v.clone(), reason: format!("must be 1 to {max}") }
+                }),
+            }
+        };
         Ok(Self {
+            lab,
+            ssh_connect_timeout_ms: number("NETLEDGER_SSH_CONNECT_TIMEOUT_MS", 10_000, 600_000)?,
+            ssh_command_timeout_ms: number("NETLEDGER_SSH_COMMAND_TIMEOUT_MS", 30_000, 3_600_000)?,
+            ssh_max_sessions: usize::try_from(number("NETLEDGER_SSH_MAX_SESSIONS", 100, 10_000)?).unwrap_or(100),
             database_url: var("DATABASE_URL"),
             data_dir: var("NETLEDGER_DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from),
             addr,

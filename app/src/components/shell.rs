@@ -45,6 +45,9 @@ fn TopNav() -> impl IntoView {
                 <A href="/devices">"Inventory"</A>
                 <A href="/groups">"Groups"</A>
                 <A href="/tags">"Tags"</A>
+                <IfCan perm=Permission::ReadInventory>
+                    <A href="/operations">"Operations"</A>
+                </IfCan>
                 <IfCan perm=Permission::ReadAudit>
                     <A href="/audit">"Audit trail"</A>
                 </IfCan>

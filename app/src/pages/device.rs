@@ -2,9 +2,10 @@
 
 use domain::identity::Permission;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
 
-use crate::api::{get_device, set_device_status};
+use crate::api::{get_device, request_operation, set_device_status};
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
 use crate::components::badges::{platform_label, StatusBadge, TagChips};
 use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
@@ -112,6 +113,18 @@ fn DeviceView(d: DeviceDetail, decommission_open: RwSignal<bool>, restore_open: 
                 <StatusBadge status=device.status.clone()/>
             </h1>
             <div class="actions">
+                <a href=format!("/devices/{id}/config") class="btn" id="device-config-link">
+                    "Configuration"
+                </a>
+                {(!decommissioned)
+                    .then(|| {
+                        let id = id.clone();
+                        view! {
+                            <IfCan perm=Permission::RunOperations>
+                                <DeviceOperations id=id.clone()/>
+                            </IfCan>
+                        }
+                    })}
                 <IfCan perm=Permission::ManageDevices>
                     {
                         let edit = format!("/devices/{id}/edit");
@@ -305,4 +318,44 @@ fn History(entries: Vec<AuditEntry>) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+/// Quick operations on this one device; each opens the operation's progress page.
+#[component]
+fn DeviceOperations(id: String) -> impl IntoView {
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let run = Action::new(move |(kind, id): &(&'static str, String)| {
+        let request = domain::operation::OperationRequest {
+            kind: (*kind).to_owned(),
+            device_ids: vec![id.clone()],
+            ..domain::operation::OperationRequest::default()
+        };
+        async move { request_operation(request).await }
+    });
+    let pending = run.pending();
+    let history_href = format!("/operations?device={id}");
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(op)) => navigate(&format!("/operations/{op}"), NavigateOptions::default()),
+        Some(Err(e)) => toasts.error(e.to_string()),
+        None => {}
+    });
+    let button = move |kind: &'static str, dom_id: &'static str, label: &'static str| {
+        let id = id.clone();
+        view! {
+            <button type="button" class="btn" id=dom_id disabled=move || pending.get() on:click=move |_| {
+                run.dispatch((kind, id.clone()));
+            }>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        {button("backup", "device-backup", "Back up")}
+        {button("health", "device-health", "Health check")}
+        {button("connectivity", "device-connectivity", "Connectivity test")}
+        <a href=history_href class="btn btn-ghost" id="device-operations">
+            "Operations"
+        </a>
+    }
 }

@@ -74,6 +74,9 @@ pub fn describe(aggregate_type: &str, aggregate_id: &str, event_type: &str, payl
             ),
             Ok(DeviceEvent::Decommissioned { reason }) => (format!("Decommissioned: {reason}"), Value::Array(vec![])),
             Ok(DeviceEvent::Restored { reason }) => (format!("Restored: {reason}"), Value::Array(vec![])),
+            Ok(DeviceEvent::HostKeyTrusted { fingerprint }) => {
+                (format!("SSH host key trusted on first use: {fingerprint}"), Value::Array(vec![]))
+            }
             Err(_) => unreadable(),
         },
         "user" => {
@@ -96,6 +99,8 @@ pub fn describe(aggregate_type: &str, aggregate_id: &str, event_type: &str, payl
             };
             (summary, Value::Array(vec![]))
         }
+        "operation" => (super::operations::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![])),
+        "config_archive" => (super::configs::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![])),
         _ => (event_type.to_owned(), Value::Array(vec![])),
     }
 }

@@ -2,7 +2,11 @@
 //! the same methods, so both entry points share every rule and RBAC check.
 
 mod audit;
+mod configs;
 mod devices;
+mod host_keys;
+pub mod lab;
+pub mod operations;
 mod users;
 
 use std::sync::Arc;
@@ -10,8 +14,9 @@ use std::time::Duration;
 
 use app::error::AppError;
 use app::model::{
-    AuditEntry, AuditQuery, CurrentUser, Dashboard, DeviceDetail, DeviceQuery, DeviceRow, Facets, ImportReport,
-    Invitation, Page, SearchHit, UserRow,
+    AuditEntry, AuditQuery, ConfigDiffView, ConfigSummary, ConfigText, CurrentUser, Dashboard, DeviceDetail,
+    DeviceQuery, DeviceRow, Facets, ImportReport, Invitation, OperationDetail, OperationQuery, OperationRow, Page,
+    PushPreview, SearchHit, UserRow,
 };
 use app::ssr::{Backend, CommandContext};
 use async_trait::async_trait;
@@ -19,14 +24,18 @@ use cqrs_es::AggregateError;
 use domain::device::DeviceDraft;
 use domain::identity::Role;
 use domain::metadata::EventMetadata;
+use domain::operation::OperationRequest;
 use sqlx::PgPool;
 
 use crate::adapters::store::{EventStore, ProjectorHub};
 use crate::identity::SignInThrottle;
+use crate::operations::Engine;
 use crate::settings::Settings;
+use crate::vault::Vault;
 
 pub use audit::{export as export_audit, parse_time};
 pub use devices::find as find_device;
+pub use host_keys::EventHostKeys;
 pub use users::{bootstrap_admin, reset_password, resolve_session, sign_in, sign_out, BootstrapAdmin, SignIn};
 
 pub struct AppState {
@@ -37,6 +46,10 @@ pub struct AppState {
     pub throttle: SignInThrottle,
     /// Inventory facets and the projection version they were computed at.
     pub facets_cache: tokio::sync::Mutex<Option<(u64, Facets)>>,
+    pub vault: Vault,
+    pub engine: Engine,
+    /// The in-process device lab, when `serve` runs one.
+    pub lab: std::sync::OnceLock<crate::lab::Lab>,
 }
 
 /// Logs an unexpected failure under a fresh reference and returns only the reference.
@@ -138,5 +151,49 @@ impl Backend for AppState {
     }
     async fn change_own_password(&self, ctx: &CommandContext, current: String, new: String) -> Result<(), AppError> {
         users::change_own_password(self, ctx, &current, &new).await
+    }
+    async fn request_operation(&self, ctx: &CommandContext, request: OperationRequest) -> Result<String, AppError> {
+        operations::request(self, ctx, request).await
+    }
+    async fn operations(&self, user: &CurrentUser, q: OperationQuery) -> Result<Page<OperationRow>, AppError> {
+        operations::list(self, user, q).await
+    }
+    async fn operation(&self, user: &CurrentUser, id: &str) -> Result<OperationDetail, AppError> {
+        operations::detail(self, user, id).await
+    }
+    async fn cancel_operation(&self, ctx: &CommandContext, id: &str, reason: String) -> Result<(), AppError> {
+        operations::cancel(self, ctx, id, reason).await
+    }
+    async fn device_configs(&self, user: &CurrentUser, device_id: &str) -> Result<ConfigSummary, AppError> {
+        configs::summary(self, user, device_id).await
+    }
+    async fn config_text(
+        &self,
+        user: &CurrentUser,
+        device_id: &str,
+        version: i64,
+        which: &str,
+        reveal: bool,
+    ) -> Result<ConfigText, AppError> {
+        configs::text(self, user, device_id, version, which, reveal).await
+    }
+    async fn config_diff(
+        &self,
+        user: &CurrentUser,
+        device_id: &str,
+        from: i64,
+        to: i64,
+        reveal: bool,
+    ) -> Result<ConfigDiffView, AppError> {
+        configs::diff(self, user, device_id, from, to, reveal).await
+    }
+    async fn preview_push(
+        &self,
+        user: &CurrentUser,
+        device_id: &str,
+        candidate: Option<String>,
+        restore_version: Option<i64>,
+    ) -> Result<PushPreview, AppError> {
+        configs::preview(self, user, device_id, candidate, restore_version).await
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod live;
 mod ops;
+mod ops_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub fn router(state: Arc<AppState>, leptos: LeptosOptions) -> Router {
         .route("/api/v1/session", post(auth::api_sign_in).delete(auth::api_sign_out).get(auth::api_me))
         .route("/api/v1/live", get(live::stream))
         .merge(api::routes())
+        .merge(ops_api::routes())
         .leptos_routes_with_context(&http, routes, move || provide_context(backend.clone()), {
             let o = leptos.clone();
             move || shell(o.clone())

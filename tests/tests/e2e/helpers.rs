@@ -38,6 +38,10 @@ pub fn settings(url: &str) -> Settings {
         secure_cookies: false,
         session_hours: 1,
         json_logs: false,
+        lab: server::settings::LabMode::Off,
+        ssh_connect_timeout_ms: 5_000,
+        ssh_command_timeout_ms: 3_000,
+        ssh_max_sessions: 50,
     }
 }
 

@@ -3,4 +3,5 @@
 
 mod api;
 mod helpers;
+mod ops;
 mod store;

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use cqrs_es::AggregateError;
+use domain::archive::ConfigArchive;
 use domain::device::Device;
+use domain::operation::Operation;
 use domain::identity::User;
 use domain::metadata::EventMetadata;
 use postgres_es::{postgres_snapshot_cqrs, PostgresCqrs};
@@ -45,6 +47,8 @@ pub struct EventStore {
     pub pool: PgPool,
     pub devices: PostgresCqrs<Device>,
     pub users: PostgresCqrs<User>,
+    pub operations: PostgresCqrs<Operation>,
+    pub archives: PostgresCqrs<ConfigArchive>,
 }
 
 impl EventStore {
@@ -53,6 +57,8 @@ impl EventStore {
         Self {
             devices: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
             users: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            operations: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            archives: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
             pool,
         }
     }

@@ -1,12 +1,18 @@
 //! The read models and the projections that build them.
 
 mod audit;
+mod configs;
+mod host_keys;
 mod inventory;
+mod operations;
 mod users;
 
 use std::sync::Arc;
 
 pub use audit::AuditProjection;
+pub use configs::ConfigsProjection;
+pub use host_keys::HostKeysProjection;
+pub use operations::OperationsProjection;
 pub use inventory::InventoryProjection;
 pub use users::UsersProjection;
 
@@ -22,5 +28,12 @@ fn batch_range(events: &[StoredEvent]) -> Option<(Checkpoint, Checkpoint)> {
 /// Every projection the server runs, in the order `projections rebuild` uses.
 #[must_use]
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(InventoryProjection), Arc::new(AuditProjection), Arc::new(UsersProjection)]
+    vec![
+        Arc::new(InventoryProjection),
+        Arc::new(AuditProjection),
+        Arc::new(UsersProjection),
+        Arc::new(OperationsProjection),
+        Arc::new(ConfigsProjection),
+        Arc::new(HostKeysProjection),
+    ]
 }

@@ -1,0 +1,334 @@
+//! Operations end to end: the real server, a real PostgreSQL and the device lab over real SSH.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use server::lab::{CpuProfile, Fault, Lab, Topology};
+
+use crate::helpers::{spawn_app, TestApp};
+
+/// The app with the built-in lab on 127.0.0.1 ephemeral ports, registered in its inventory.
+async fn app_with_lab() -> (TestApp, Lab) {
+    let app = spawn_app().await;
+    let lab = Lab::start(Topology::builtin().with_bind(Ipv4Addr::LOCALHOST, 0)).await.expect("lab starts");
+    let n = server::backend::lab::register(&app.state, &lab).await.expect("lab registered");
+    assert!(n >= 14, "built-in lab has R15-R25, two AOS-CX, one Junos: {n}");
+    assert!(app.state.lab.set(lab.clone()).is_ok());
+    (app, lab)
+}
+
+async fn device_id(app: &TestApp, hostname: &str) -> String {
+    let page: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/devices?q={hostname}&tag=lab")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["hostname"] == hostname)
+        .unwrap_or_else(|| panic!("{hostname} not in inventory: {page}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn request(app: &TestApp, body: Value) -> String {
+    let res = app.client.post(app.url("/api/v1/operations")).json(&body).send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, 201, "request {body} refused: {text}");
+    serde_json::from_str::<Value>(&text).unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+async fn operation(app: &TestApp, id: &str) -> Value {
+    app.client.get(app.url(&format!("/api/v1/operations/{id}"))).send().await.unwrap().json().await.unwrap()
+}
+
+/// Polls until the operation is finished (and its read model caught up).
+async fn finished(app: &TestApp, id: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let op = operation(app, id).await;
+        let status = op["operation"]["status"].as_str().unwrap_or_default().to_owned();
+        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            return op;
+        }
+        assert!(Instant::now() < deadline, "operation {id} still {status} after {within:?}: {op:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn target<'a>(op: &'a Value, hostname: &str) -> &'a Value {
+    op["targets"].as_array().unwrap().iter().find(|t| t["hostname"] == hostname).unwrap()
+}
+
+async fn configs(app: &TestApp, device: &str) -> Value {
+    app.client.get(app.url(&format!("/api/v1/devices/{device}/configs"))).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
+    let (app, lab) = app_with_lab().await;
+    // 1. Back up every lab device.
+    let op = request(&app, json!({ "kind": "backup", "tag": "lab", "concurrency": 8 })).await;
+    let op = finished(&app, &op, Duration::from_secs(60)).await;
+    assert_eq!(op["operation"]["status"], "completed", "{op:#}");
+    let total = op["operation"]["targets_total"].as_i64().unwrap();
+    assert!(total >= 14);
+    assert_eq!(op["operation"]["succeeded"].as_i64().unwrap(), total);
+    for t in op["targets"].as_array().unwrap() {
+        assert_eq!(t["details"]["version"], 1, "{t:#}");
+        assert_eq!(t["details"]["changed"], true);
+    }
+    // Host keys were trusted on first use, one event per device.
+    let trusted: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'DeviceHostKeyTrusted'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(trusted, total);
+
+    // 2. A second backup of an unchanged device records "unchanged", not a new version.
+    let r15 = device_id(&app, "R15").await;
+    let op = request(&app, json!({ "kind": "backup", "device_ids": [r15] })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    assert_eq!(target(&op, "R15")["details"]["changed"], false, "{op:#}");
+    assert!(target(&op, "R15")["summary"].as_str().unwrap().starts_with("unchanged (version 1)"));
+
+    // 3. Push an interface description with a reason: checks pass, a new version is recorded.
+    let push = request(
+        &app,
+        json!({
+            "kind": "push",
+            "device_ids": [r15],
+            "config_lines": ["interface GigabitEthernet0/1", " description changed-by-e2e"],
+            "reason": "CHG-1 describe uplink",
+        }),
+    )
+    .await;
+    let op = finished(&app, &push, Duration::from_secs(30)).await;
+    let t = target(&op, "R15");
+    assert_eq!(t["status"], "succeeded", "{t:#}");
+    assert_eq!(t["details"]["report"]["checks"].as_array().unwrap().len(), 4);
+    assert!(lab.running_config("R15").unwrap().contains("description changed-by-e2e"));
+    assert!(lab.startup_config("R15").unwrap().contains("description changed-by-e2e"), "push saves");
+    let summary = configs(&app, &r15).await;
+    assert_eq!(summary["versions"][0]["version"], 2, "{summary:#}");
+
+    // 4. The diff between the versions shows the change, unified and side by side.
+    let diff: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/devices/{r15}/configs/diff?from=1&to=2")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(diff["unified"].as_str().unwrap().contains("+ description changed-by-e2e"), "{diff:#}");
+    assert!(diff["rows"].as_array().unwrap().iter().any(|r| r["kind"] == "insert" || r["kind"] == "replace"));
+    assert_eq!(diff["added"], 1);
+
+    // 5. Restore version 1: the lab's running config loses the description again.
+    let preview: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/devices/{r15}/configs/preview")))
+        .json(&json!({ "restore_version": 1 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        preview["commands"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().contains("no description")),
+        "{preview:#}"
+    );
+    let restore =
+        request(&app, json!({ "kind": "restore", "device_ids": [r15], "restore_version": 1, "reason": "undo CHG-1" })).await;
+    let op = finished(&app, &restore, Duration::from_secs(30)).await;
+    assert_eq!(target(&op, "R15")["status"], "succeeded", "{op:#}");
+    assert!(!lab.running_config("R15").unwrap().contains("changed-by-e2e"));
+    let v1: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/devices/{r15}/configs/1?reveal=true")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = domain::config::normalize(domain::device::Platform::CiscoIos, &lab.running_config("R15").unwrap());
+    assert_eq!(now, v1["text"].as_str().unwrap(), "restored running config equals version 1");
+
+    // Secrets are masked by default.
+    let masked: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/devices/{r15}/configs/1")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(masked["masked"], true);
+    assert!(masked["text"].as_str().unwrap().contains(domain::config::SECRET_MASK), "{masked:#}");
+}
+
+#[tokio::test]
+async fn a_push_whose_post_check_fails_is_rolled_back() {
+    let (app, lab) = app_with_lab().await;
+    let r16 = device_id(&app, "R16").await;
+    // CPU spikes to 95% after any config change (fault injection through the API).
+    let res = app
+        .client
+        .post(app.url("/api/v1/lab/devices/R16"))
+        .json(&json!({ "cpu": { "kind": "spike", "base": 10, "peak": 95 } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
+    let before = lab.running_config("R16").unwrap();
+    let push = request(
+        &app,
+        json!({
+            "kind": "push",
+            "device_ids": [r16],
+            "config_lines": ["interface GigabitEthernet0/2", " description will-be-rolled-back"],
+            "reason": "CHG-2",
+        }),
+    )
+    .await;
+    let op = finished(&app, &push, Duration::from_secs(30)).await;
+    assert_eq!(op["operation"]["status"], "failed");
+    let t = target(&op, "R16");
+    assert_eq!(t["status"], "rolled_back", "{t:#}");
+    assert!(t["summary"].as_str().unwrap().contains("cpu"), "{t:#}");
+    let failed: Vec<&Value> =
+        t["details"]["report"]["checks"].as_array().unwrap().iter().filter(|c| c["passed"] == false).collect();
+    assert_eq!(failed.len(), 1, "only the CPU check fails: {failed:?}");
+    assert!(!lab.running_config("R16").unwrap().contains("will-be-rolled-back"));
+    let norm = |t: &str| domain::config::normalize(domain::device::Platform::CiscoIos, t);
+    assert_eq!(norm(&lab.running_config("R16").unwrap()), norm(&before));
+    // The whole run is in the log.
+    let types: Vec<String> = sqlx::query_scalar(
+        "SELECT event_type FROM events WHERE aggregate_type = 'operation' AND aggregate_id = $1 ORDER BY sequence",
+    )
+    .bind(&push)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(types.iter().filter(|t| *t == "OperationTargetProgress").count() >= 4, "{types:?}");
+    assert_eq!(types.last().map(String::as_str), Some("OperationFinished"));
+}
+
+#[tokio::test]
+async fn a_hung_device_times_out_without_blocking_the_others() {
+    let (app, lab) = app_with_lab().await;
+    lab.set_fault("R17", Some(Fault::Hang)).unwrap();
+    let ids = [device_id(&app, "R17").await, device_id(&app, "R18").await, device_id(&app, "R19").await];
+    let started = Instant::now();
+    let op = request(&app, json!({ "kind": "backup", "device_ids": ids, "concurrency": 3 })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    let took = started.elapsed();
+    assert_eq!(target(&op, "R17")["status"], "failed");
+    assert!(target(&op, "R17")["summary"].as_str().unwrap().contains("timed out"), "{op:#}");
+    for h in ["R18", "R19"] {
+        let t = target(&op, h);
+        assert_eq!(t["status"], "succeeded", "{t:#}");
+        // The others finished long before the hung one gave up (command timeout 3 s in tests).
+        assert!(t["duration_ms"].as_i64().unwrap() < 2_500, "{t:#}");
+    }
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+#[tokio::test]
+async fn cancel_stops_pending_targets_and_records_who_cancelled() {
+    let (app, lab) = app_with_lab().await;
+    for d in lab.devices() {
+        lab.set_fault(&d.name, Some(Fault::Slow { delay_ms: 150 })).unwrap();
+    }
+    let op = request(&app, json!({ "kind": "backup", "tag": "lab", "concurrency": 1 })).await;
+    // Wait for the first target to start, then cancel.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = operation(&app, &op).await;
+        if o["targets"].as_array().unwrap().iter().any(|t| t["status"] != "pending") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no target started: {o:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/operations/{op}/cancel")))
+        .json(&json!({ "reason": "maintenance window closed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
+    let o = finished(&app, &op, Duration::from_secs(30)).await;
+    assert_eq!(o["operation"]["status"], "cancelled", "{o:#}");
+    assert_eq!(o["operation"]["cancelled_by"], "admin");
+    assert_eq!(o["operation"]["cancel_reason"], "maintenance window closed");
+    let cancelled = o["targets"].as_array().unwrap().iter().filter(|t| t["status"] == "cancelled").count();
+    assert!(cancelled >= 10, "most targets never started: {cancelled}");
+    let actor: String = sqlx::query_scalar(
+        "SELECT metadata->>'actor' FROM events WHERE aggregate_id = $1 AND event_type = 'OperationCancelled'",
+    )
+    .bind(&op)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, "admin");
+}
+
+#[tokio::test]
+async fn engineers_cannot_run_free_commands_and_viewers_cannot_run_operations() {
+    let (app, _lab) = app_with_lab().await;
+    let r20 = device_id(&app, "R20").await;
+    // Admin: free commands allowed, output is recorded and parsed.
+    let op = request(&app, json!({ "kind": "show", "device_ids": [r20], "commands": ["show version", "show ip interface brief"] })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    let t = target(&op, "R20");
+    assert_eq!(t["status"], "succeeded", "{t:#}");
+    assert_eq!(t["details"]["parsed"]["show version"]["data"]["hostname"], "R20", "{t:#}");
+    // An invalid command is answered as the device does and fails the target.
+    let op = request(&app, json!({ "kind": "show", "device_ids": [r20], "commands": ["show bogus thing"] })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    assert!(target(&op, "R20")["output"].as_str().unwrap_or_default().contains("Invalid input")
+        || target(&op, "R20")["summary"].as_str().unwrap_or_default().contains("Invalid input"), "{op:#}");
+
+    // Role checks on the server, whatever the client: a viewer token may not request operations.
+    let state = &app.state;
+    let viewer = app::model::CurrentUser {
+        username: "vic".into(),
+        display_name: "Vic".into(),
+        role: domain::identity::Role::Viewer,
+        must_change_password: false,
+    };
+    let engineer = app::model::CurrentUser { username: "eve".into(), role: domain::identity::Role::Engineer, ..viewer.clone() };
+    use app::ssr::{Backend, CommandContext};
+    let ctx = |u: &app::model::CurrentUser| CommandContext {
+        user: u.clone(),
+        source: domain::metadata::Source::Api,
+        request_ip: None,
+    };
+    let req = |cmds: &[&str]| domain::operation::OperationRequest {
+        kind: "show".into(),
+        device_ids: vec![r20.clone()],
+        commands: cmds.iter().map(|c| (*c).to_owned()).collect(),
+        ..Default::default()
+    };
+    let err = state.request_operation(&ctx(&viewer), req(&["show version"])).await.unwrap_err();
+    assert!(matches!(err, app::error::AppError::Forbidden(_)), "{err:?}");
+    let err = state.request_operation(&ctx(&engineer), req(&["reload"])).await.unwrap_err();
+    assert!(err.to_string().contains("highlighted") || matches!(err, app::error::AppError::Invalid(_)), "{err:?}");
+    assert!(state.request_operation(&ctx(&engineer), req(&["show version"])).await.is_ok());
+}
