@@ -125,7 +125,10 @@ mod tests {
         assert_eq!(b.state("r1", t0), BreakerState::Closed);
         assert_eq!(b.admit("r1", t0), Admission::Go);
         b.record_failure("r1", t0);
-        assert_eq!(b.state("r1", t0 + Duration::from_secs(10)), BreakerState::Open { retry_after: Duration::from_secs(50) });
+        assert_eq!(
+            b.state("r1", t0 + Duration::from_secs(10)),
+            BreakerState::Open { retry_after: Duration::from_secs(50) }
+        );
         assert!(matches!(b.admit("r1", t0 + Duration::from_secs(10)), Admission::Refused { .. }));
         // Other devices are unaffected.
         assert_eq!(b.admit("r2", t0), Admission::Go);

@@ -163,18 +163,14 @@ async fn connect(target: &SshTarget, inner: &Inner) -> Result<Connected, SshErro
     authenticate(&mut handle, &target.username, &target.password).await?;
     let channel = handle.channel_open_session().await.map_err(|e| session_error("open session channel", &e))?;
     // netmiko asks for the same terminal; wide lines keep devices from wrapping long commands.
-    channel
-        .request_pty(false, "vt100", 511, 1000, 0, 0, &[])
-        .await
-        .map_err(|e| session_error("request pty", &e))?;
+    channel.request_pty(false, "vt100", 511, 1000, 0, 0, &[]).await.map_err(|e| session_error("request pty", &e))?;
     channel.request_shell(false).await.map_err(|e| session_error("request shell", &e))?;
     Ok((handle, jump, channel))
 }
 
 async fn tcp(host: &str, port: u16) -> Result<TcpStream, SshError> {
-    let stream = TcpStream::connect((host, port))
-        .await
-        .map_err(|e| SshError::Connect(format!("{host}:{port}: {e}")))?;
+    let stream =
+        TcpStream::connect((host, port)).await.map_err(|e| SshError::Connect(format!("{host}:{port}: {e}")))?;
     // Small interactive writes: Nagle would add a round trip of delay to each command.
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "set_nodelay failed");
@@ -324,8 +320,13 @@ impl DeviceSession {
     async fn enable(&mut self, secret: &str) -> Result<(), SshError> {
         let reply = self.exchange("enable", true, Until::PromptOr(&["assword"]), false).await?;
         if reply.prompt.is_none() {
-            // The secret is not echoed, so no echo sync for this one.
-            self.exchange(secret, false, Until::Prompt, false).await?;
+            // The secret is not echoed, so no echo sync for this one. A wrong secret is asked
+            // for again (IOS allows three tries): one refusal is enough to stop.
+            let reply = self.exchange(secret, false, Until::PromptOr(&["assword"]), false).await?;
+            if reply.prompt.is_none() {
+                self.broken = Some("enable secret refused".into());
+                return Err(SshError::Auth);
+            }
         }
         if self.prompt.mode == Mode::Exec {
             Ok(())
@@ -340,9 +341,8 @@ impl DeviceSession {
                 self.exchange("end", true, Until::Prompt, true).await?;
             }
             Platform::JuniperJunos => {
-                let reply = self
-                    .exchange("exit configuration-mode", true, Until::PromptOr(&["[yes,no]"]), true)
-                    .await?;
+                let reply =
+                    self.exchange("exit configuration-mode", true, Until::PromptOr(&["[yes,no]"]), true).await?;
                 if reply.prompt.is_none() {
                     self.exchange("yes", true, Until::Prompt, true).await?;
                 }

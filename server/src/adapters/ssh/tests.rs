@@ -193,7 +193,8 @@ async fn a_hung_device_times_out_without_blocking_others() {
         Ok::<_, SshError>((b, started.elapsed()))
     });
     let (hung_result, hung_after) = hung_task.await.unwrap_or_else(|e| panic!("{e}"));
-    let (backup, healthy_after) = healthy_task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    let (backup, healthy_after) =
+        healthy_task.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
     assert!(backup.running.contains("hostname R20"));
     assert!(
         matches!(hung_result, Err(SshError::Timeout { stage: "command", after }) if after == Duration::from_secs(1)),
@@ -271,7 +272,12 @@ async fn jump_host_through_the_bastion() {
 
     // A device that is not a jump host refuses to forward.
     let r15 = info(&lab, "R15");
-    t.jump = Some(JumpHost { host: r15.address.to_string(), port: r15.port, username: r15.username, password: r15.password });
+    t.jump = Some(JumpHost {
+        host: r15.address.to_string(),
+        port: r15.port,
+        username: r15.username,
+        password: r15.password,
+    });
     assert!(matches!(transport.open(&t).await, Err(SshError::Connect(_))));
 }
 
