@@ -182,7 +182,9 @@ pub async fn request_operation(request: domain::operation::OperationRequest) -> 
 }
 
 #[server(input = Json)]
-pub async fn list_operations(query: crate::model::OperationQuery) -> Result<Page<crate::model::OperationRow>, AppError> {
+pub async fn list_operations(
+    query: crate::model::OperationQuery,
+) -> Result<Page<crate::model::OperationRow>, AppError> {
     crate::ssr::respond(
         async {
             let user = crate::ssr::user().await?;

@@ -127,19 +127,29 @@ mod tests {
     #[test]
     fn a_new_version_only_when_the_config_changed() {
         let mut a = ConfigArchive::default();
-        assert!(matches!(record(&mut a, 'a', Some('a')), ArchiveEvent::VersionRecorded { version: 1, drift: false, .. }));
+        assert!(matches!(
+            record(&mut a, 'a', Some('a')),
+            ArchiveEvent::VersionRecorded { version: 1, drift: false, .. }
+        ));
         assert!(matches!(record(&mut a, 'a', Some('a')), ArchiveEvent::Unchanged { version: 1, drift: false, .. }));
         // Running changed but not saved: a new version that drifts from startup.
-        assert!(matches!(record(&mut a, 'b', Some('a')), ArchiveEvent::VersionRecorded { version: 2, drift: true, .. }));
+        assert!(matches!(
+            record(&mut a, 'b', Some('a')),
+            ArchiveEvent::VersionRecorded { version: 2, drift: true, .. }
+        ));
         // Saved: startup caught up, another version without drift.
-        assert!(matches!(record(&mut a, 'b', Some('b')), ArchiveEvent::VersionRecorded { version: 3, drift: false, .. }));
+        assert!(matches!(
+            record(&mut a, 'b', Some('b')),
+            ArchiveEvent::VersionRecorded { version: 3, drift: false, .. }
+        ));
         // Platforms without a startup config never drift.
         assert!(matches!(record(&mut a, 'c', None), ArchiveEvent::VersionRecorded { version: 4, drift: false, .. }));
     }
 
     #[test]
     fn hashes_are_checked() {
-        let cmd = ArchiveCommand::RecordBackup { running_hash: "nothex".into(), startup_hash: None, operation_id: None };
+        let cmd =
+            ArchiveCommand::RecordBackup { running_hash: "nothex".into(), startup_hash: None, operation_id: None };
         assert_eq!(ConfigArchive::default().decide(cmd), Err(ArchiveError::BadHash));
     }
 }

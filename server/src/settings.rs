@@ -15,6 +15,9 @@ pub struct Settings {
     pub json_logs: bool,
     /// The device lab `serve` runs in-process.
     pub lab: LabMode,
+    /// `NETLEDGER_LAB_BIND=IP:PORT` moves the lab: devices at consecutive addresses from IP on PORT,
+    /// or all on IP with ephemeral ports when PORT is 0 (tests beside a running lab).
+    pub lab_bind: Option<std::net::SocketAddrV4>,
     /// SSH connect and per-command timeouts (`NETLEDGER_SSH_CONNECT_TIMEOUT_MS`,
     /// `NETLEDGER_SSH_COMMAND_TIMEOUT_MS`) and the global session limit (`NETLEDGER_SSH_MAX_SESSIONS`).
     pub ssh_connect_timeout_ms: u64,
@@ -62,13 +65,15 @@ impl Settings {
             Some("off" | "0" | "false" | "no") => LabMode::Off,
             _ => match (var("NETLEDGER_LAB_TOPOLOGY"), var("NETLEDGER_LAB_DEVICES")) {
                 (Some(path), _) => LabMode::File(PathBuf::from(path)),
-                (None, Some(n)) => LabMode::Scaled(n.parse().ok().filter(|n| (1..=5_000).contains(n)).ok_or_else(
-                    || SettingsError::Invalid {
-                        name: "NETLEDGER_LAB_DEVICES",
-                        value: n.clone(),
-                        reason: "must be 1 to 5000".into(),
-                    },
-                )?),
+                (None, Some(n)) => {
+                    LabMode::Scaled(n.parse().ok().filter(|n| (1..=5_000).contains(n)).ok_or_else(|| {
+                        SettingsError::Invalid {
+                            name: "NETLEDGER_LAB_DEVICES",
+                            value: n.clone(),
+                            reason: "must be 1 to 5000".into(),
+                        }
+                    })?)
+                }
                 (None, None) => LabMode::Builtin,
             },
         };
@@ -80,8 +85,17 @@ impl Settings {
                 }),
             }
         };
+        let lab_bind = match var("NETLEDGER_LAB_BIND") {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|e: std::net::AddrParseError| SettingsError::Invalid {
+                name: "NETLEDGER_LAB_BIND",
+                value: v.clone(),
+                reason: e.to_string(),
+            })?),
+        };
         Ok(Self {
             lab,
+            lab_bind,
             ssh_connect_timeout_ms: number("NETLEDGER_SSH_CONNECT_TIMEOUT_MS", 10_000, 600_000)?,
             ssh_command_timeout_ms: number("NETLEDGER_SSH_COMMAND_TIMEOUT_MS", 30_000, 3_600_000)?,
             ssh_max_sessions: usize::try_from(number("NETLEDGER_SSH_MAX_SESSIONS", 100, 10_000)?).unwrap_or(100),

@@ -81,6 +81,10 @@ async fn start_lab(state: &Arc<AppState>) -> Result<(), StartupError> {
         LabMode::Scaled(n) => Topology::scaled(*n),
         LabMode::File(path) => Topology::from_file(path).map_err(|e| StartupError::Lab(e.to_string()))?,
     };
+    let topology = match state.settings.lab_bind {
+        Some(bind) => topology.with_bind(*bind.ip(), bind.port()),
+        None => topology,
+    };
     let lab = Lab::start(topology).await.map_err(|e| StartupError::Lab(e.to_string()))?;
     let n = crate::backend::lab::register(state, &lab).await.map_err(StartupError::Lab)?;
     tracing::info!(devices = n, "device lab running and registered in the inventory");

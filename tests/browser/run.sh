@@ -152,6 +152,8 @@ base_url="http://127.0.0.1:$port"
 export DATABASE_URL="$app_db_url"
 export LEPTOS_SITE_ROOT="$site" LEPTOS_OUTPUT_NAME=netledger LEPTOS_SITE_PKG_DIR=pkg
 export NETLEDGER_ADDR="127.0.0.1:$port" NETLEDGER_DATA_DIR="$tmp/data"
+# The built-in lab, on ephemeral ports so a lab already running on this machine is no obstacle.
+export NETLEDGER_LAB=on NETLEDGER_LAB_BIND=127.0.0.1:0
 say "starting $bin serve on $base_url (database $db)"
 "$bin" serve >"$log" 2>&1 &
 server_pid=$!

@@ -80,14 +80,34 @@ impl TargetStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OperationCommand {
-    Request { id: String, spec: OperationSpec },
+    Request {
+        id: String,
+        spec: OperationSpec,
+    },
     Start,
-    StartTarget { device_id: String },
+    StartTarget {
+        device_id: String,
+    },
     /// A step of a target's run (login, a command, a check) with its output so far.
-    Progress { device_id: String, step: String, output: String, elapsed_ms: u64 },
-    FinishTarget { device_id: String, status: TargetStatus, summary: String, output: String, details: Value, duration_ms: u64 },
+    Progress {
+        device_id: String,
+        step: String,
+        output: String,
+        elapsed_ms: u64,
+    },
+    FinishTarget {
+        device_id: String,
+        status: TargetStatus,
+        summary: String,
+        output: String,
+        details: Value,
+        duration_ms: u64,
+    },
     /// Stops targets that have not started; running ones finish their current device.
-    Cancel { by: String, reason: String },
+    Cancel {
+        by: String,
+        reason: String,
+    },
     /// Closes the run once every target is finished.
     Finish,
 }
@@ -217,14 +237,23 @@ impl Operation {
                 }
             }
             C::Progress { device_id, step, output, elapsed_ms } => match self.target(&device_id)? {
-                TargetStatus::Running => vec![E::TargetProgress { device_id, step, output: capped(output), elapsed_ms }],
+                TargetStatus::Running => {
+                    vec![E::TargetProgress { device_id, step, output: capped(output), elapsed_ms }]
+                }
                 s => return Err(OperationError::TargetState(device_id, s.as_str())),
             },
             C::FinishTarget { device_id, status, summary, output, details, duration_ms } => {
                 match self.target(&device_id)? {
                     // A target may fail before it starts (unknown credentials, open circuit).
                     TargetStatus::Running | TargetStatus::Pending if status.is_finished() => {
-                        vec![E::TargetFinished { device_id, status, summary, output: capped(output), details, duration_ms }]
+                        vec![E::TargetFinished {
+                            device_id,
+                            status,
+                            summary,
+                            output: capped(output),
+                            details,
+                            duration_ms,
+                        }]
                     }
                     s => return Err(OperationError::TargetState(device_id, s.as_str())),
                 }
@@ -376,7 +405,10 @@ mod tests {
     fn a_run_goes_from_queued_to_completed_through_each_target() {
         let mut op = run(&[OperationEvent::Requested { id: "op1".into(), spec: spec(2) }]);
         assert_eq!(op.status, OperationStatus::Queued);
-        assert_eq!(op.decide(OperationCommand::StartTarget { device_id: "d0".into() }), Err(OperationError::NotRunning));
+        assert_eq!(
+            op.decide(OperationCommand::StartTarget { device_id: "d0".into() }),
+            Err(OperationError::NotRunning)
+        );
         apply(&mut op, OperationCommand::Start);
         for id in ["d0", "d1"] {
             apply(&mut op, OperationCommand::StartTarget { device_id: id.into() });
@@ -429,10 +461,17 @@ mod tests {
         apply(&mut op, OperationCommand::StartTarget { device_id: "d0".into() });
         let big = "x".repeat(MAX_OUTPUT_BYTES + 10);
         let events = op
-            .decide(OperationCommand::Progress { device_id: "d0".into(), step: "show".into(), output: big, elapsed_ms: 3 })
+            .decide(OperationCommand::Progress {
+                device_id: "d0".into(),
+                step: "show".into(),
+                output: big,
+                elapsed_ms: 3,
+            })
             .unwrap();
         let [OperationEvent::TargetProgress { output, .. }] = events.as_slice() else { panic!("{events:?}") };
-        assert!(output.ends_with(&format!("[output truncated at {MAX_OUTPUT_BYTES} bytes of {}]", MAX_OUTPUT_BYTES + 10)));
+        assert!(
+            output.ends_with(&format!("[output truncated at {MAX_OUTPUT_BYTES} bytes of {}]", MAX_OUTPUT_BYTES + 10))
+        );
         apply(&mut op, finish("d0", TargetStatus::RolledBack));
         let done = op.decide(OperationCommand::Finish).unwrap();
         assert!(matches!(done[0], OperationEvent::Finished { status: OperationStatus::Failed, failed: 1, .. }));

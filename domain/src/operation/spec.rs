@@ -167,12 +167,8 @@ pub fn is_read_only_command(command: &str) -> bool {
 }
 
 fn clean_lines(field: &str, raw: &[String], max: usize, e: &mut FieldErrors) -> Vec<String> {
-    let lines: Vec<String> = raw
-        .iter()
-        .flat_map(|s| s.lines())
-        .map(|l| l.trim_end().to_owned())
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    let lines: Vec<String> =
+        raw.iter().flat_map(|s| s.lines()).map(|l| l.trim_end().to_owned()).filter(|l| !l.trim().is_empty()).collect();
     if lines.len() > max {
         e.push(field, format!("at most {max} lines"));
     }
@@ -210,7 +206,10 @@ impl OperationSpec {
                 }
                 if !free_commands {
                     for c in commands.iter().filter(|c| !is_read_only_command(c)) {
-                        e.push("commands", format!("'{c}' is not a read-only command (only administrators may run it)"));
+                        e.push(
+                            "commands",
+                            format!("'{c}' is not a read-only command (only administrators may run it)"),
+                        );
                     }
                 }
             }
@@ -252,16 +251,16 @@ impl OperationSpec {
             return Err(SpecError(e));
         }
         Ok(Self {
-                kind,
-                targets,
-                selection,
-                commands,
-                config_lines,
-                candidate_hash,
-                restore_version: request.restore_version,
-                reason,
-                concurrency,
-                scheduled_at: request.scheduled_at.filter(|at| *at > now),
+            kind,
+            targets,
+            selection,
+            commands,
+            config_lines,
+            candidate_hash,
+            restore_version: request.restore_version,
+            reason,
+            concurrency,
+            scheduled_at: request.scheduled_at.filter(|at| *at > now),
             rollback_on_failure: request.rollback_on_failure.unwrap_or(true),
         })
     }
@@ -303,8 +302,8 @@ mod tests {
             .0;
         assert!(err.get("reason").is_some() && err.get("targets").is_some(), "{err:?}");
         let req = OperationRequest { reason: " ticket 42 ".into(), ..req };
-        let spec = OperationSpec::new(OperationKind::Push, &req, t(2), "2 devices".into(), None, false, Utc::now())
-            .unwrap();
+        let spec =
+            OperationSpec::new(OperationKind::Push, &req, t(2), "2 devices".into(), None, false, Utc::now()).unwrap();
         assert_eq!(spec.config_lines, ["interface Gi1", " description x"]);
         assert_eq!(spec.reason, "ticket 42");
         assert!(spec.rollback_on_failure);

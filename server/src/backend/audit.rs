@@ -99,8 +99,12 @@ pub fn describe(aggregate_type: &str, aggregate_id: &str, event_type: &str, payl
             };
             (summary, Value::Array(vec![]))
         }
-        "operation" => (super::operations::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![])),
-        "config_archive" => (super::configs::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![])),
+        "operation" => {
+            (super::operations::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![]))
+        }
+        "config_archive" => {
+            (super::configs::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![]))
+        }
         _ => (event_type.to_owned(), Value::Array(vec![])),
     }
 }

@@ -25,7 +25,10 @@ async fn device_platform(state: &AppState, device_id: &str) -> Result<(String, P
         .await
         .map_err(internal)?
         .ok_or(AppError::NotFound)?;
-    Ok((r.get::<Option<String>, _>("hostname").unwrap_or_default(), platform_of(&r.get::<Option<String>, _>("platform").unwrap_or_default())))
+    Ok((
+        r.get::<Option<String>, _>("hostname").unwrap_or_default(),
+        platform_of(&r.get::<Option<String>, _>("platform").unwrap_or_default()),
+    ))
 }
 
 /// Normalises a candidate configuration with the rules of its (single) target's platform.
@@ -100,7 +103,9 @@ async fn version_text(state: &AppState, device_id: &str, version: i64, which: &s
             .fetch_optional(&state.pool)
             .await
             .map_err(internal)?;
-    let hash = hash.ok_or(AppError::NotFound)?.ok_or_else(|| AppError::Rejected("this platform has no startup configuration".into()))?;
+    let hash = hash
+        .ok_or(AppError::NotFound)?
+        .ok_or_else(|| AppError::Rejected("this platform has no startup configuration".into()))?;
     state.vault.config(&hash).await.map_err(internal)?.ok_or_else(|| internal(format!("config blob {hash} missing")))
 }
 
@@ -171,12 +176,11 @@ pub async fn diff(
 
 /// The newest version's running configuration, the base every push is previewed against.
 pub async fn latest_running(state: &AppState, device_id: &str) -> Result<Option<(i64, String)>, AppError> {
-    let latest: Option<i64> =
-        sqlx::query_scalar("SELECT max(version) FROM config_versions WHERE device_id = $1")
-            .bind(device_id)
-            .fetch_one(&state.pool)
-            .await
-            .map_err(internal)?;
+    let latest: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM config_versions WHERE device_id = $1")
+        .bind(device_id)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(internal)?;
     match latest {
         Some(v) => Ok(Some((v, version_text(state, device_id, v, "running").await?))),
         None => Ok(None),

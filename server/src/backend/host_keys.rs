@@ -26,9 +26,9 @@ impl HostKeyStore for EventHostKeys {
               WHERE aggregate_type = 'device' AND aggregate_id = $1 AND event_type = 'DeviceHostKeyTrusted'
               ORDER BY sequence LIMIT 1",
         )
-            .bind(device_id)
-            .fetch_optional(&self.pool)
-            .await
+        .bind(device_id)
+        .fetch_optional(&self.pool)
+        .await
         {
             Ok(f) => f,
             Err(e) => {
@@ -39,7 +39,8 @@ impl HostKeyStore for EventHostKeys {
     }
 
     async fn trust_first_use(&self, device_id: &str, fingerprint: &str) {
-        let meta = EventMetadata::new("system:ssh", Source::System, uuid::Uuid::new_v4().to_string(), chrono::Utc::now());
+        let meta =
+            EventMetadata::new("system:ssh", Source::System, uuid::Uuid::new_v4().to_string(), chrono::Utc::now());
         let cmd = DeviceCommand::TrustHostKey { fingerprint: fingerprint.to_owned() };
         if let Err(e) = self.store.devices.execute_with_metadata(device_id, cmd, meta.to_map()).await {
             tracing::warn!(device_id, fingerprint, error = %crate::adapters::store::describe(&e), "host key not recorded");

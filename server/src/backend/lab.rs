@@ -44,13 +44,11 @@ fn draft(d: &LabDeviceInfo) -> DeviceDraft {
 /// Registers (or updates the address of) every lab device; returns how many events were written.
 pub async fn register(state: &AppState, lab: &Lab) -> Result<usize, String> {
     let meta = || EventMetadata::new("system:lab", Source::Lab, uuid::Uuid::new_v4().to_string(), chrono::Utc::now());
-    let existing = sqlx::query(
-        "SELECT id, hostname FROM devices WHERE status <> 'decommissioned' AND $1 = ANY(tags)",
-    )
-    .bind(LAB_TAG)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(|e| e.to_string())?;
+    let existing = sqlx::query("SELECT id, hostname FROM devices WHERE status <> 'decommissioned' AND $1 = ANY(tags)")
+        .bind(LAB_TAG)
+        .fetch_all(&state.pool)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut written = 0;
     for d in lab.devices() {
         let cred = Credential {

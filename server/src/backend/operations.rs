@@ -63,13 +63,12 @@ async fn resolve_targets(state: &AppState, req: &OperationRequest) -> Result<(Ve
     let mut parts = Vec::new();
     let mut errors = FieldErrors::default();
     if !req.device_ids.is_empty() {
-        let rows = sqlx::query(
-            "SELECT id, hostname, status FROM devices WHERE id = ANY($1) ORDER BY array_position($1, id)",
-        )
-        .bind(&req.device_ids)
-        .fetch_all(&state.pool)
-        .await
-        .map_err(internal)?;
+        let rows =
+            sqlx::query("SELECT id, hostname, status FROM devices WHERE id = ANY($1) ORDER BY array_position($1, id)")
+                .bind(&req.device_ids)
+                .fetch_all(&state.pool)
+                .await
+                .map_err(internal)?;
         for id in &req.device_ids {
             match rows.iter().find(|r| r.get::<String, _>("id") == *id) {
                 None => errors.push("device_ids", format!("no device with id {id}")),
@@ -79,11 +78,7 @@ async fn resolve_targets(state: &AppState, req: &OperationRequest) -> Result<(Ve
                 Some(r) => targets.push(TargetRef { device_id: id.clone(), hostname: r.get("hostname") }),
             }
         }
-        parts.push(if targets.len() == 1 {
-            targets[0].hostname.clone()
-        } else {
-            format!("{} devices", targets.len())
-        });
+        parts.push(if targets.len() == 1 { targets[0].hostname.clone() } else { format!("{} devices", targets.len()) });
     }
     let group = req.group.trim().trim_matches('/');
     if !group.is_empty() {
@@ -351,11 +346,11 @@ pub fn describe_event(payload: &Value) -> Option<String> {
             format!("Target {device_id} {}: {summary}", status.as_str())
         }
         OperationEvent::Cancelled { by, reason, cancelled_targets } => {
-            format!("Cancelled by {by} ({} pending targets stopped){}", cancelled_targets.len(), if reason.is_empty() {
-                String::new()
-            } else {
-                format!(": {reason}")
-            })
+            format!(
+                "Cancelled by {by} ({} pending targets stopped){}",
+                cancelled_targets.len(),
+                if reason.is_empty() { String::new() } else { format!(": {reason}") }
+            )
         }
         OperationEvent::Finished { status, succeeded, failed, cancelled } => {
             format!("Operation {}: {succeeded} succeeded, {failed} failed, {cancelled} cancelled", status.as_str())

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use app::error::AppError;
-use app::model::{ConfigDiffView, ConfigSummary, ConfigText, OperationDetail, OperationQuery, OperationRow, Page, PushPreview};
+use app::model::{
+    ConfigDiffView, ConfigSummary, ConfigText, OperationDetail, OperationQuery, OperationRow, Page, PushPreview,
+};
 use app::ssr::Backend;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -53,7 +55,11 @@ async fn list(
     Ok(Json(s.operations(&u.user, q).await?))
 }
 
-async fn detail(State(s): State<Arc<AppState>>, u: ApiUser, Path(id): Path<String>) -> ApiResult<Json<OperationDetail>> {
+async fn detail(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OperationDetail>> {
     Ok(Json(s.operation(&u.user, &id).await?))
 }
 

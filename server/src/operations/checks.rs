@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[must_use]
 pub fn commands(platform: Platform) -> &'static [&'static str] {
     match platform {
-        Platform::CiscoIos => &["show ip interface brief", "show cdp neighbors detail", "show ip route", "show processes cpu"],
+        Platform::CiscoIos => {
+            &["show ip interface brief", "show cdp neighbors detail", "show ip route", "show processes cpu"]
+        }
         Platform::ArubaAoscx => &[
             "show ip interface brief",
             "show lldp neighbor-info detail",
@@ -76,8 +78,7 @@ pub fn snapshot(platform: Platform, outputs: &[(&str, String)]) -> Snapshot {
             }
             Ok(Parsed::Interfaces(rows)) => {
                 s.interfaces_total = rows.len();
-                s.interfaces_up =
-                    rows.iter().filter(|i| i.oper_up == Some(true)).map(|i| i.name.clone()).collect();
+                s.interfaces_up = rows.iter().filter(|i| i.oper_up == Some(true)).map(|i| i.name.clone()).collect();
             }
             Ok(Parsed::Neighbors(rows)) => {
                 s.neighbors = rows
@@ -137,7 +138,11 @@ pub fn compare(pre: &Snapshot, post: &Snapshot, cpu_limit: f64) -> CheckReport {
     checks.push(CheckResult {
         check: "neighbors".into(),
         passed: lost.is_empty(),
-        detail: if lost.is_empty() { format!("{} neighbors kept", post.neighbors.len()) } else { format!("lost: {}", lost.join(", ")) },
+        detail: if lost.is_empty() {
+            format!("{} neighbors kept", post.neighbors.len())
+        } else {
+            format!("lost: {}", lost.join(", "))
+        },
     });
     checks.push(CheckResult {
         check: "routes".into(),
@@ -227,8 +232,7 @@ pub fn health(platform: Platform, outputs: &[(&str, String)], cpu_limit: f64) ->
                         (_, Some(true)) => h.interfaces_up += 1,
                         _ => h.interfaces_down += 1,
                     }
-                    let (ie, oe, crc) =
-                        (i.input_errors.unwrap_or(0), i.output_errors.unwrap_or(0), i.crc.unwrap_or(0));
+                    let (ie, oe, crc) = (i.input_errors.unwrap_or(0), i.output_errors.unwrap_or(0), i.crc.unwrap_or(0));
                     h.input_errors += ie;
                     h.output_errors += oe;
                     h.crc += crc;

@@ -57,7 +57,13 @@ pub struct Engine {
 
 impl Engine {
     #[must_use]
-    pub fn new(store: Arc<EventStore>, pool: PgPool, vault: Vault, transport: SshTransport, config: EngineConfig) -> Self {
+    pub fn new(
+        store: Arc<EventStore>,
+        pool: PgPool,
+        vault: Vault,
+        transport: SshTransport,
+        config: EngineConfig,
+    ) -> Self {
         Self { inner: Arc::new(Inner { store, pool, vault, transport, config, running: Mutex::new(HashMap::new()) }) }
     }
 
@@ -109,9 +115,11 @@ impl Engine {
 
     /// After a restart: resumes queued and interrupted runs, re-arms scheduled ones.
     pub async fn resume(&self) -> Result<usize, sqlx::Error> {
-        let rows = sqlx::query("SELECT id, status, scheduled_at FROM operations WHERE status IN ('queued', 'running', 'scheduled')")
-            .fetch_all(&self.inner.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, status, scheduled_at FROM operations WHERE status IN ('queued', 'running', 'scheduled')",
+        )
+        .fetch_all(&self.inner.pool)
+        .await?;
         for r in &rows {
             let id: String = r.get("id");
             match (r.get::<String, _>("status").as_str(), r.get::<Option<DateTime<Utc>>, _>("scheduled_at")) {

@@ -159,7 +159,9 @@ async fn connectivity(inner: &Inner, ssh: &SshTarget, rec: &Recorder) -> Outcome
     if failures.is_empty() {
         let summary = format!(
             "reachable: TCP {} ms, SSH {} ms, ping {:.2} ms",
-            details["tcp_ms"], details["ssh_login_ms"], details["ping_ms"].as_f64().unwrap_or_default()
+            details["tcp_ms"],
+            details["ssh_login_ms"],
+            details["ping_ms"].as_f64().unwrap_or_default()
         );
         Outcome { status: TargetStatus::Succeeded, summary, output: String::new(), details }
     } else {

@@ -28,7 +28,13 @@ fn mask(platform: domain::device::Platform, lines: &[String]) -> String {
     config::mask_secrets(platform, &lines.join("\n"))
 }
 
-pub(crate) async fn change(inner: &Inner, op_id: &str, spec: &OperationSpec, ssh: &SshTarget, rec: &Recorder) -> Outcome {
+pub(crate) async fn change(
+    inner: &Inner,
+    op_id: &str,
+    spec: &OperationSpec,
+    ssh: &SshTarget,
+    rec: &Recorder,
+) -> Outcome {
     let mut session = match open(inner, ssh, rec).await {
         Ok(s) => s,
         Err(e) => return Outcome::failed(e.to_string(), Value::Null),
@@ -54,7 +60,10 @@ async fn change_in(
     };
     if let Some(cpu) = pre_snap.cpu.filter(|c| *c >= inner.config.cpu_limit) {
         return fail(
-            format!("pre-check failed: CPU {cpu:.0}% is at or above {:.0}%; change not attempted", inner.config.cpu_limit),
+            format!(
+                "pre-check failed: CPU {cpu:.0}% is at or above {:.0}%; change not attempted",
+                inner.config.cpu_limit
+            ),
             json!({ "pre": pre_snap }),
         );
     }
@@ -95,7 +104,12 @@ async fn change_in(
                 Ok(_) => "partial change rolled back".to_owned(),
                 Err(u) => format!("rollback failed too: {u}"),
             };
-            return Outcome { status, summary: format!("change refused: {e}; {undo_note}"), output: String::new(), details };
+            return Outcome {
+                status,
+                summary: format!("change refused: {e}; {undo_note}"),
+                output: String::new(),
+                details,
+            };
         }
     };
     if let Err(e) = session.save().await {
@@ -109,7 +123,14 @@ async fn change_in(
     tokio::time::sleep(inner.config.settle).await;
     let post_snap = match snapshot(session, rec, "post-check").await {
         Ok(s) => s,
-        Err(e) => return Outcome { status: TargetStatus::Failed, summary: format!("post-check: {e}"), output: applied, details },
+        Err(e) => {
+            return Outcome {
+                status: TargetStatus::Failed,
+                summary: format!("post-check: {e}"),
+                output: applied,
+                details,
+            }
+        }
     };
     let report = compare(&pre_snap, &post_snap, inner.config.cpu_limit);
     details["post"] = json!(post_snap);

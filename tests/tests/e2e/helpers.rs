@@ -39,6 +39,7 @@ pub fn settings(url: &str) -> Settings {
         session_hours: 1,
         json_logs: false,
         lab: server::settings::LabMode::Off,
+        lab_bind: None,
         ssh_connect_timeout_ms: 5_000,
         ssh_command_timeout_ms: 3_000,
         ssh_max_sessions: 50,

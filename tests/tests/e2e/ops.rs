@@ -151,7 +151,8 @@ async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
         "{preview:#}"
     );
     let restore =
-        request(&app, json!({ "kind": "restore", "device_ids": [r15], "restore_version": 1, "reason": "undo CHG-1" })).await;
+        request(&app, json!({ "kind": "restore", "device_ids": [r15], "restore_version": 1, "reason": "undo CHG-1" }))
+            .await;
     let op = finished(&app, &restore, Duration::from_secs(30)).await;
     assert_eq!(target(&op, "R15")["status"], "succeeded", "{op:#}");
     assert!(!lab.running_config("R15").unwrap().contains("changed-by-e2e"));
@@ -294,7 +295,11 @@ async fn engineers_cannot_run_free_commands_and_viewers_cannot_run_operations() 
     let (app, _lab) = app_with_lab().await;
     let r20 = device_id(&app, "R20").await;
     // Admin: free commands allowed, output is recorded and parsed.
-    let op = request(&app, json!({ "kind": "show", "device_ids": [r20], "commands": ["show version", "show ip interface brief"] })).await;
+    let op = request(
+        &app,
+        json!({ "kind": "show", "device_ids": [r20], "commands": ["show version", "show ip interface brief"] }),
+    )
+    .await;
     let op = finished(&app, &op, Duration::from_secs(30)).await;
     let t = target(&op, "R20");
     assert_eq!(t["status"], "succeeded", "{t:#}");
@@ -302,8 +307,11 @@ async fn engineers_cannot_run_free_commands_and_viewers_cannot_run_operations() 
     // An invalid command is answered as the device does and fails the target.
     let op = request(&app, json!({ "kind": "show", "device_ids": [r20], "commands": ["show bogus thing"] })).await;
     let op = finished(&app, &op, Duration::from_secs(30)).await;
-    assert!(target(&op, "R20")["output"].as_str().unwrap_or_default().contains("Invalid input")
-        || target(&op, "R20")["summary"].as_str().unwrap_or_default().contains("Invalid input"), "{op:#}");
+    assert!(
+        target(&op, "R20")["output"].as_str().unwrap_or_default().contains("Invalid input")
+            || target(&op, "R20")["summary"].as_str().unwrap_or_default().contains("Invalid input"),
+        "{op:#}"
+    );
 
     // Role checks on the server, whatever the client: a viewer token may not request operations.
     let state = &app.state;
@@ -313,7 +321,8 @@ async fn engineers_cannot_run_free_commands_and_viewers_cannot_run_operations() 
         role: domain::identity::Role::Viewer,
         must_change_password: false,
     };
-    let engineer = app::model::CurrentUser { username: "eve".into(), role: domain::identity::Role::Engineer, ..viewer.clone() };
+    let engineer =
+        app::model::CurrentUser { username: "eve".into(), role: domain::identity::Role::Engineer, ..viewer.clone() };
     use app::ssr::{Backend, CommandContext};
     let ctx = |u: &app::model::CurrentUser| CommandContext {
         user: u.clone(),

@@ -12,8 +12,8 @@ use std::sync::Arc;
 pub use audit::AuditProjection;
 pub use configs::ConfigsProjection;
 pub use host_keys::HostKeysProjection;
-pub use operations::OperationsProjection;
 pub use inventory::InventoryProjection;
+pub use operations::OperationsProjection;
 pub use users::UsersProjection;
 
 use super::{Checkpoint, Projection, StoredEvent};
