@@ -21,7 +21,7 @@ use crate::components::toast::use_toasts;
 use crate::components::user::IfCan;
 use crate::error::AppError;
 use crate::model::{ConfigDiffView, ConfigSummary, ConfigText, ConfigVersionRow, PushPreview};
-use crate::pages::ops_common::{field_error, kind_label, text_lines, use_can, ConfirmDialog};
+use crate::pages::ops_common::{field_error, kind_label, shown_above, text_lines, use_can, ConfirmDialog};
 
 /// Everything the page shows, loaded together so the panels always agree on the latest version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -343,7 +343,7 @@ fn ConfigView(
 ) -> impl IntoView {
     let ConfigPageData { summary, shown, text, pair, diff } = d;
     let mut versions = summary.versions.clone();
-    versions.sort_by(|a, b| b.version.cmp(&a.version));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     let latest = versions.first().map(|v| v.version);
     let device_href = format!("/devices/{}", summary.device_id);
     let ops_href = format!("/operations?device={}", summary.device_id);
@@ -496,9 +496,8 @@ fn ConfigViewer(
     text: Option<Result<ConfigText, AppError>>,
     ui: Ui,
 ) -> impl IntoView {
-    let has_startup = shown
-        .and_then(|s| versions.iter().find(|v| v.version == s))
-        .is_some_and(|v| v.startup_hash.is_some());
+    let has_startup =
+        shown.and_then(|s| versions.iter().find(|v| v.version == s)).is_some_and(|v| v.startup_hash.is_some());
     let which_button = move |w: &'static str, label: &'static str| {
         view! {
             <button
@@ -728,7 +727,11 @@ fn SplitDiff(rows: Vec<crate::model::DiffRow>) -> impl IntoView {
 /// Changing the configuration: configuration lines for everyone who may change configs; the full
 /// candidate editor only for those who may see secrets (the candidate must be the unmasked text).
 #[component]
-fn PushPanel(ui: Ui, latest: Option<i64>, candidate_preview: Action<String, Result<PushPreview, AppError>>) -> impl IntoView {
+fn PushPanel(
+    ui: Ui,
+    latest: Option<i64>,
+    candidate_preview: Action<String, Result<PushPreview, AppError>>,
+) -> impl IntoView {
     let can_see_secrets = use_can(Permission::ViewSecrets);
     let on_lines_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -756,7 +759,9 @@ fn PushPanel(ui: Ui, latest: Option<i64>, candidate_preview: Action<String, Resu
             loading_candidate.set(true);
             match config_text(id, v, "running".into(), true).await {
                 Ok(t) if !t.masked => ui.candidate.set(Some(t.text)),
-                Ok(_) => toasts.error("The server returned masked text: pushing a full configuration needs the right to see secrets"),
+                Ok(_) => toasts.error(
+                    "The server returned masked text: pushing a full configuration needs the right to see secrets",
+                ),
                 Err(e) => toasts.error(e.to_string()),
             }
             loading_candidate.set(false);
@@ -767,7 +772,12 @@ fn PushPanel(ui: Ui, latest: Option<i64>, candidate_preview: Action<String, Resu
         <section class="panel" id="push-panel">
             <h2>"Change configuration"</h2>
             <form class="form" id="push-lines-form" on:submit=on_lines_submit novalidate>
-                {move || ui.push_error.get().filter(|e| e.field_errors().is_none()).map(|e| view! { <ErrorBox error=e/> })}
+                {move || {
+                    ui.push_error
+                        .get()
+                        .filter(|e| shown_above(e, &["config_lines", "reason"]))
+                        .map(|e| view! { <ErrorBox error=e/> })
+                }}
                 <Field
                     label="Configuration lines"
                     id="push-lines"

@@ -21,9 +21,23 @@ use crate::components::title::PageTitle;
 use crate::components::toast::use_toasts;
 use crate::error::AppError;
 use crate::model::DeviceQuery;
-use crate::pages::ops_common::{field_error, kind_label, parse_utc_local, text_lines, use_can, ConfirmDialog};
+use crate::pages::ops_common::{
+    field_error, kind_label, parse_utc_local, shown_above, text_lines, use_can, ConfirmDialog,
+};
 
 const DEFAULT_CONCURRENCY: u16 = 20;
+/// Fields whose errors show next to their input (the rest show above the form).
+const LAUNCH_FIELDS: &[&str] = &[
+    "kind",
+    "targets",
+    "device_ids",
+    "commands",
+    "config_lines",
+    "restore_version",
+    "reason",
+    "concurrency",
+    "scheduled_at",
+];
 const PICKER_PAGE: u32 = 25;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +142,15 @@ pub fn LaunchPage() -> impl IntoView {
                 confirm_open.set(false);
                 toasts.error(e.to_string());
                 if let Some(f) = e.field_errors() {
-                    let order = ["targets", "commands", "config_lines", "restore_version", "reason", "concurrency", "scheduled_at"];
+                    let order = [
+                        "targets",
+                        "commands",
+                        "config_lines",
+                        "restore_version",
+                        "reason",
+                        "concurrency",
+                        "scheduled_at",
+                    ];
                     if let Some(first) = order.iter().find(|k| f.get(k).is_some()) {
                         focus(&input_id(first, mode.get_untracked()));
                     }
@@ -142,7 +164,9 @@ pub fn LaunchPage() -> impl IntoView {
         let k = kind.get_untracked();
         let mut e = domain::FieldErrors::default();
         let (device_ids, group_v, tag_v) = match mode.get_untracked() {
-            TargetMode::Devices => (picked.with_untracked(|p| p.iter().map(|x| x.id.clone()).collect()), String::new(), String::new()),
+            TargetMode::Devices => {
+                (picked.with_untracked(|p| p.iter().map(|x| x.id.clone()).collect()), String::new(), String::new())
+            }
             TargetMode::Group => (Vec::new(), group.get_untracked().trim().to_owned(), String::new()),
             TargetMode::Tag => (Vec::new(), String::new(), tag.get_untracked().trim().to_owned()),
         };
@@ -233,7 +257,11 @@ pub fn LaunchPage() -> impl IntoView {
             TargetMode::Tag => format!("every active device tagged {}", tag.get().trim()),
         };
         let lines = config_lines.with(|s| text_lines(s).join("\n"));
-        let when = if schedule.with(|s| s.trim().is_empty()) { "now".to_owned() } else { format!("at {} UTC", schedule.get()) };
+        let when = if schedule.with(|s| s.trim().is_empty()) {
+            "now".to_owned()
+        } else {
+            format!("at {} UTC", schedule.get())
+        };
         view! {
             <dl class="facts">
                 <dt>"Targets"</dt>
@@ -258,7 +286,7 @@ pub fn LaunchPage() -> impl IntoView {
                 <h1>"New operation"</h1>
             </div>
             <form class="form launch-form" id="launch-form" on:submit=on_submit novalidate>
-                {move || error.get().filter(|e| e.field_errors().is_none()).map(|e| view! { <ErrorBox error=e/> })}
+                {move || error.get().filter(|e| shown_above(e, LAUNCH_FIELDS)).map(|e| view! { <ErrorBox error=e/> })}
                 <Field label="Operation" id="op-kind" error=field_error(error, "kind") required=true>
                     <select
                         id="op-kind"
@@ -313,7 +341,7 @@ pub fn LaunchPage() -> impl IntoView {
                     </div>
                     {move || {
                         error
-                            .with(|e| e.as_ref().and_then(AppError::field_errors).and_then(|f| f.get("targets").map(str::to_owned)))
+                            .with(|e| e.as_ref().and_then(AppError::field_errors).and_then(|f| f.get("targets").or_else(|| f.get("device_ids")).map(str::to_owned)))
                             .map(|m| view! { <p class="field-error" id="op-targets-error" role="alert">{m}</p> })
                     }}
                     {move || match mode.get() {
@@ -525,7 +553,7 @@ pub fn LaunchPage() -> impl IntoView {
 /// The element to focus for a field error.
 fn input_id(field: &str, mode: TargetMode) -> String {
     match field {
-        "targets" => match mode {
+        "targets" | "device_ids" => match mode {
             TargetMode::Devices => "device-picker-search".into(),
             TargetMode::Group => "op-group".into(),
             TargetMode::Tag => "op-tag".into(),
@@ -550,7 +578,9 @@ const fn kind_help(k: OperationKind) -> &'static str {
         OperationKind::Push => {
             "Sends configuration lines with pre- and post-checks (interfaces, neighbors, routes, CPU) and saves them."
         }
-        OperationKind::Restore => "Brings one device back to a stored configuration version, with the same checks as a push.",
+        OperationKind::Restore => {
+            "Brings one device back to a stored configuration version, with the same checks as a push."
+        }
         OperationKind::Health => "CPU, memory, uptime and interface state and error counters, parsed into fields.",
     }
 }

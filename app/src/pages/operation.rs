@@ -41,9 +41,7 @@ pub fn OperationPage() -> impl IntoView {
     let target_filter = RwSignal::new(String::new());
     let cancel_open = RwSignal::new(false);
 
-    let active = Memo::new(move |_| {
-        detail.get().and_then(Result::ok).is_some_and(|d| op_active(&d.operation.status))
-    });
+    let active = Memo::new(move |_| detail.get().and_then(Result::ok).is_some_and(|d| op_active(&d.operation.status)));
     let poll = StoredValue::new(None::<IntervalHandle>);
     Effect::new(move |_| {
         let running = active.get();

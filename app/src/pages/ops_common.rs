@@ -55,6 +55,12 @@ pub fn field_error(error: RwSignal<Option<AppError>>, field: &'static str) -> Si
     })
 }
 
+/// Whether an error should be shown as a whole above a form: anything but field errors that the
+/// form shows next to its own fields (`known`).
+pub fn shown_above(e: &AppError, known: &[&str]) -> bool {
+    e.field_errors().is_none_or(|f| f.0.iter().any(|fe| !known.contains(&fe.field.as_str())))
+}
+
 /// Whether the signed-in user's role grants `perm` (false while loading; the server checks anyway).
 pub fn use_can(perm: Permission) -> Signal<bool> {
     let user = use_current_user();
@@ -210,6 +216,16 @@ mod tests {
     fn config_lines_keep_indentation_and_drop_blank_lines() {
         let lines = text_lines("interface Gi0/1\n description x  \n\n  \n");
         assert_eq!(lines, vec!["interface Gi0/1".to_owned(), " description x".to_owned()]);
+    }
+
+    #[test]
+    fn errors_of_unknown_fields_are_shown_above_the_form() {
+        let mut f = domain::FieldErrors::default();
+        f.push("reason", "is required");
+        assert!(!shown_above(&AppError::Invalid(f.clone()), &["reason"]));
+        f.push("device_ids", "no device with id x");
+        assert!(shown_above(&AppError::Invalid(f), &["reason"]));
+        assert!(shown_above(&AppError::NotFound, &["reason"]));
     }
 
     #[test]

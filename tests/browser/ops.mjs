@@ -1,0 +1,375 @@
+// NetLedger browser test of network operations against the built-in device lab (issue 4).
+//
+// playwright-core drives Debian's Chromium, as in e2e.mjs (whose helpers are copied here). Scenario:
+// back up every device tagged `lab` from the launcher, follow the operation to completion, change an
+// interface description on R15 through the device's Configuration tab (config lines push), back up
+// again, see the new version and its diff, restore the previous version and check the change is gone.
+// Any console error, page error or HTTP >= 400 from the app's origin fails the step it happened in.
+//
+// Env: NETLEDGER_URL (or BASE_URL), NETLEDGER_ADMIN_PASSWORD, NETLEDGER_CHROMIUM,
+//      NETLEDGER_SCREENSHOT_DIR (default <repo>/docs/screenshots), NETLEDGER_OPS_TIMEOUT_MS,
+//      NETLEDGER_OPS_DEVICE (default R15).
+// The server must run with the lab on (NETLEDGER_LAB=on), so lab devices are in the inventory.
+
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const BASE = (process.env.NETLEDGER_URL || process.env.BASE_URL || '').replace(/\/$/, '');
+const PASSWORD = process.env.NETLEDGER_ADMIN_PASSWORD || '';
+const EXECUTABLE = process.env.NETLEDGER_CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.NETLEDGER_SCREENSHOT_DIR || path.join(repoRoot, 'docs', 'screenshots');
+const OVERALL_MS = Number(process.env.NETLEDGER_OPS_TIMEOUT_MS || 600_000);
+const DEVICE = process.env.NETLEDGER_OPS_DEVICE || 'R15';
+const ACTION_MS = 15_000;
+const NAV_MS = 30_000;
+const OP_MS = 180_000; // one operation, start to finish
+const VIEWPORT = { width: 1280, height: 900 };
+const MARKER = 'changed-by-browser-test';
+const LINES = ['interface GigabitEthernet0/1', ` description ${MARKER}`];
+const FINISHED = ['completed', 'failed', 'cancelled'];
+
+if (!BASE || !PASSWORD) {
+  console.error('ops: NETLEDGER_URL and NETLEDGER_ADMIN_PASSWORD must be set (run tests/browser/run.sh)');
+  process.exit(2);
+}
+const ORIGIN = new URL(BASE).origin;
+
+const watchdog = setTimeout(() => {
+  console.error(`ops: FAILED: overall timeout of ${OVERALL_MS} ms exceeded`);
+  process.exit(1);
+}, OVERALL_MS);
+watchdog.unref();
+
+const now = () => performance.now();
+const ms = (t) => `${Math.round(t)} ms`;
+
+// ---- problems seen by the browser, attributed to the step that is running ---------------------------
+let problems = [];
+
+function watch(page, label) {
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const loc = msg.location();
+    problems.push(`[${label}] console error: ${msg.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
+  });
+  page.on('pageerror', (err) => problems.push(`[${label}] uncaught page error: ${err.stack || err.message}`));
+  page.on('response', (res) => {
+    let origin;
+    try {
+      origin = new URL(res.url()).origin;
+    } catch {
+      return;
+    }
+    if (origin !== ORIGIN || res.status() < 400) return;
+    problems.push(`[${label}] HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+  page.on('crash', () => problems.push(`[${label}] page crashed`));
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function waitHydrated(page) {
+  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached', timeout: NAV_MS });
+}
+
+async function shot(page, name) {
+  const file = path.join(SHOTS, name);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  const rel = path.relative(repoRoot, file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+const plain = (s) => String(s).replace(/\x1b\[[0-9;]*m/g, '');
+
+async function signIn(page) {
+  await page.fill('#username', 'admin');
+  await page.fill('#password', PASSWORD);
+  const before = page.url();
+  await Promise.all([page.waitForURL((u) => u.href !== before, { timeout: NAV_MS }), page.click('#sign-in')]);
+  const url = new URL(page.url());
+  if (url.pathname === '/login') {
+    const box = page.locator('[data-testid="login-error"]');
+    const why = (await box.count()) ? ` ("${(await box.first().innerText()).trim()}")` : '';
+    throw new Error(`sign-in failed: back on ${url.pathname}${url.search}${why}`);
+  }
+}
+
+// Same-origin JSON GET with the page's session cookie.
+async function api(page, url) {
+  const r = await page.evaluate(async (u) => {
+    const res = await fetch(u, { headers: { accept: 'application/json' } });
+    return { status: res.status, body: await res.text() };
+  }, url);
+  assert(r.status === 200, `GET ${url} answered ${r.status}: ${r.body.slice(0, 300)}`);
+  return JSON.parse(r.body);
+}
+
+const isOperationPath = (u) => /^\/operations\/[^/]+$/.test(u.pathname) && u.pathname !== '/operations/new';
+
+// Clicks `selector`, expects the client-side navigation to an operation page, returns its id.
+async function startOperation(page, selector) {
+  await Promise.all([page.waitForURL(isOperationPath, { timeout: NAV_MS }), page.click(selector)]);
+  await page.waitForSelector('[data-testid="operation-page"] #op-status', { state: 'visible' });
+  return new URL(page.url()).pathname.split('/').pop();
+}
+
+// Waits until the operation shown on the page has finished (live refresh), returns its status.
+async function waitFinished(page) {
+  const sel = FINISHED.map((s) => `#op-status[data-op-status="${s}"]`).join(', ');
+  try {
+    await page.waitForSelector(sel, { state: 'attached', timeout: OP_MS });
+  } catch (e) {
+    const status = await page.getAttribute('#op-status', 'data-op-status').catch(() => '?');
+    throw new Error(`operation still "${status}" after ${ms(OP_MS)}\n${plain(e.message).split('\n')[0]}`);
+  }
+  return page.getAttribute('#op-status', 'data-op-status');
+}
+
+// "R15: failed (summary)" for every target that did not succeed.
+async function failedTargets(page) {
+  return page.$$eval('#targets-table tbody.target', (rows) =>
+    rows
+      .filter((r) => r.dataset.status !== 'succeeded')
+      .map((r) => `${r.dataset.hostname}: ${r.dataset.status} (${(r.querySelector('td.summary')?.textContent || '').trim()})`),
+  );
+}
+
+async function expectCompleted(page, what) {
+  const status = await waitFinished(page);
+  if (status !== 'completed') {
+    const failed = await failedTargets(page);
+    throw new Error(`${what} ended "${status}": ${failed.join('; ') || 'no failed target listed'}`);
+  }
+  return status;
+}
+
+async function versionsOnPage(page) {
+  await page.waitForSelector('#config-versions li[data-version]', { state: 'attached' });
+  return page.$$eval('#config-versions li[data-version]', (els) => els.map((e) => Number(e.dataset.version)));
+}
+
+async function openConfig(page, id) {
+  await page.goto(`/devices/${id}/config`);
+  await waitHydrated(page);
+  await page.waitForSelector('[data-testid="device-config-page"] #config-hostname', { state: 'visible' });
+}
+
+// ---- the runner ----------------------------------------------------------------------------------------
+const results = [];
+const passed = new Set();
+
+async function step(id, title, deps, fn) {
+  const missing = deps.filter((d) => !passed.has(d));
+  if (missing.length) {
+    results.push({ id, title, status: 'SKIP', ms: 0, detail: `needs step ${missing.join(', ')}` });
+    console.log(`[${id}] SKIP  ${title}: needs step ${missing.join(', ')}`);
+    return;
+  }
+  problems = [];
+  const t0 = now();
+  let detail = '';
+  let error = null;
+  try {
+    detail = (await fn()) || '';
+  } catch (e) {
+    error = e;
+  }
+  const took = now() - t0;
+  const seen = problems.splice(0);
+  if (!error && seen.length) error = new Error(`${seen.length} browser problem(s)`);
+  const status = error ? 'FAIL' : 'PASS';
+  results.push({ id, title, status, ms: took, detail: error ? plain(error.message) : detail });
+  if (!error) passed.add(id);
+  console.log(`[${id}] ${status}  ${title} (${ms(took)})${detail && !error ? `: ${detail}` : ''}`);
+  if (error) {
+    console.log(`      ${plain(error.message).trim().split('\n').join('\n      ')}`);
+    for (const p of seen) console.log(`      ${p}`);
+  }
+}
+
+// ---- the scenario ---------------------------------------------------------------------------------------
+mkdirSync(SHOTS, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: EXECUTABLE,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+console.log(`ops: ${browser.version()} against ${BASE}; device ${DEVICE}`);
+
+const ctx = await browser.newContext({ viewport: VIEWPORT, baseURL: BASE });
+const P = await ctx.newPage();
+P.setDefaultTimeout(ACTION_MS);
+P.setDefaultNavigationTimeout(NAV_MS);
+watch(P, 'ops');
+
+let backupOp = '';
+let deviceId = '';
+let before = 0; // latest config version before the push
+let after = 0;
+
+try {
+  await step('a', 'sign in, land on /operations/new (hydrated)', [], async () => {
+    await P.goto('/operations/new');
+    if (new URL(P.url()).pathname === '/login') {
+      await waitHydrated(P);
+      await signIn(P);
+    }
+    if (new URL(P.url()).pathname !== '/operations/new') await P.goto('/operations/new');
+    await waitHydrated(P);
+    await P.waitForSelector('[data-testid="launch-page"] #launch-form', { state: 'visible' });
+    return `at ${new URL(P.url()).pathname}`;
+  });
+
+  await step('b', 'launcher: back up every device tagged lab, wait for completion', ['a'], async () => {
+    await P.selectOption('#op-kind', 'backup');
+    await P.click('label[for="target-mode-tag"]');
+    await P.fill('#op-tag', 'lab');
+    backupOp = await startOperation(P, '#op-submit');
+    const status = await waitFinished(P);
+    const total = await P.locator('#targets-table tbody.target').count();
+    assert(total > 0, 'the operation has no targets: is the lab on (NETLEDGER_LAB=on)?');
+    const row = P.locator(`#targets-table tbody.target[data-hostname="${DEVICE}"]`);
+    assert((await row.count()) === 1, `no target row for ${DEVICE} among ${total}`);
+    // Other tests may have tagged unreachable devices `lab`; every device the lab serves must succeed.
+    const lab = await api(P, '/api/v1/lab/devices');
+    const labNames = new Set(lab.map((d) => d.name));
+    const failed = await failedTargets(P);
+    const labFailed = failed.filter((f) => labNames.has(f.split(':')[0]));
+    assert(labFailed.length === 0, `lab devices failed the backup: ${labFailed.join('; ')}`);
+    assert(status === 'completed' || failed.length > 0, `ended "${status}" with no failed target`);
+    // Expand the device's row: its progress log and details are shown as text.
+    await row.locator('button.expand-btn').click();
+    await row.locator('tr.target-detail').waitFor({ state: 'visible' });
+    const file = await shot(P, 'operation.png');
+    const extra = failed.length ? `; non-lab failures: ${failed.join('; ')}` : '';
+    return `operation ${backupOp} ${status}, ${total} target(s), ${lab.length} lab device(s) succeeded${extra}; ${file}`;
+  });
+
+  await step('c', 'history lists the backup with its progress', ['b'], async () => {
+    await P.goto('/operations');
+    await waitHydrated(P);
+    const row = P.locator(`#operations-table tr[data-op-id="${backupOp}"]`);
+    await row.waitFor({ state: 'visible' });
+    const kind = await row.getAttribute('data-kind');
+    assert(kind === 'backup', `row kind is ${kind}`);
+    const csv = await P.getAttribute('#ops-export-csv', 'href');
+    assert(csv && csv.startsWith('/api/v1/operations/export?') && csv.includes('format=csv'), `export link is ${csv}`);
+    const file = await shot(P, 'operations.png');
+    return `row for ${backupOp} (${await row.getAttribute('data-status')}); ${file}`;
+  });
+
+  await step('d', `${DEVICE}: Configuration tab shows the backed-up version`, ['b'], async () => {
+    const page = await api(P, `/api/v1/devices?tag=lab&q=${encodeURIComponent(DEVICE)}&per_page=100`);
+    const dev = (page.items || []).find((d) => d.hostname === DEVICE);
+    assert(dev, `no device named exactly ${DEVICE} tagged lab`);
+    deviceId = dev.id;
+    await P.goto(`/devices/${deviceId}`);
+    await waitHydrated(P);
+    await Promise.all([
+      P.waitForURL((u) => u.pathname === `/devices/${deviceId}/config`, { timeout: NAV_MS }),
+      P.click('#device-config-link'),
+    ]);
+    const versions = await versionsOnPage(P);
+    before = Math.max(...versions);
+    assert(before >= 1, `versions ${versions.join(', ')}`);
+    const text = await P.locator('#config-text').innerText();
+    assert(/hostname\s+\S+/.test(text), 'the running configuration shown has no hostname line');
+    assert(!text.includes(MARKER), `the configuration already contains ${MARKER}: a previous run was not restored`);
+    return `versions ${versions.join(', ')} (latest ${before}${versions.includes(1) ? ', version 1 present' : ''})`;
+  });
+
+  await step('e', 'push config lines (interface description) from the Configuration tab', ['d'], async () => {
+    await P.fill('#push-lines', LINES.join('\n'));
+    await P.fill('#push-reason', 'browser test: description change');
+    await P.click('#push-submit');
+    const dialog = P.locator('[data-testid="confirm-dialog"]');
+    await dialog.waitFor({ state: 'visible' });
+    const shown = await dialog.locator('[data-testid="push-confirm-lines"]').innerText();
+    assert(shown.includes(MARKER), `the confirmation does not show the lines: ${shown}`);
+    const op = await startOperation(P, '#push-confirm');
+    await expectCompleted(P, 'the push');
+    const summary = await P.locator(`#targets-table tbody.target[data-hostname="${DEVICE}"] td.summary`).innerText();
+    return `operation ${op} completed: ${summary.trim()}`;
+  });
+
+  await step('f', 'back up again from the Configuration tab', ['e'], async () => {
+    await openConfig(P, deviceId);
+    const op = await startOperation(P, '#backup-now');
+    await expectCompleted(P, 'the backup');
+    return `operation ${op} completed`;
+  });
+
+  await step('g', 'a new version and its diff show the change', ['f'], async () => {
+    await openConfig(P, deviceId);
+    const versions = await versionsOnPage(P);
+    after = Math.max(...versions);
+    assert(after > before, `latest version is still ${after} (was ${before})`);
+    const unified = P.locator('[data-testid="diff-unified"]');
+    await unified.waitFor({ state: 'visible' });
+    const text = await unified.innerText();
+    assert(text.includes(MARKER), `the default diff (latest-1 -> latest) lacks ${MARKER}:\n${text.slice(0, 600)}`);
+    const added = P.locator('[data-testid="diff-unified"] .diff-add', { hasText: MARKER });
+    assert((await added.count()) > 0, `${MARKER} is not on an added (+) line`);
+    await P.click('#diff-mode-split');
+    const split = P.locator('[data-testid="diff-split"] td.diff-add', { hasText: MARKER });
+    await split.first().waitFor({ state: 'visible' });
+    await P.locator('#config-diff').scrollIntoViewIfNeeded();
+    const file = await shot(P, 'config-diff.png');
+    await P.click('#diff-mode-unified');
+    return `versions ${versions.join(', ')}; diff ${before} -> ${after} adds "${MARKER}" (unified and side by side); ${file}`;
+  });
+
+  await step('h', `restore version ${before || 'N'} and wait for completion`, ['g'], async () => {
+    await P.click(`#restore-v${before}`);
+    const dialog = P.locator('[data-testid="confirm-dialog"]');
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.locator('[data-testid="push-preview"]').waitFor({ state: 'visible', timeout: NAV_MS });
+    const commands = await dialog.locator('[data-testid="preview-commands"]').innerText();
+    assert(/description/i.test(commands), `the restore preview does not touch the description:\n${commands}`);
+    await P.click('#restore-continue');
+    await P.waitForSelector('[data-testid="reason-dialog"] #dialog-reason', { state: 'visible' });
+    await P.fill('#dialog-reason', 'browser test: back to the previous version');
+    const op = await startOperation(P, '#dialog-confirm');
+    await expectCompleted(P, 'the restore');
+    return `operation ${op} completed; preview sent ${commands.split('\n').length} command(s)`;
+  });
+
+  await step('i', 'the latest configuration no longer carries the change', ['h'], async () => {
+    await openConfig(P, deviceId);
+    const versions = await versionsOnPage(P);
+    const latest = Math.max(...versions);
+    const text = await P.locator('#config-text').innerText();
+    assert(!text.includes(MARKER), `version ${latest} still contains ${MARKER}`);
+    return `latest version ${latest} is free of ${MARKER}`;
+  });
+
+  if (problems.length) {
+    results.push({ id: 'z', title: 'late browser problems', status: 'FAIL', ms: 0, detail: problems.join('; ') });
+    console.log('[z] FAIL  browser problems after the last step');
+    for (const p of problems) console.log(`      ${p}`);
+  }
+} finally {
+  await browser.close().catch(() => {});
+}
+
+const count = (s) => results.filter((r) => r.status === s).length;
+console.log('');
+console.log('ops summary:');
+for (const r of results) console.log(`  [${r.id}] ${r.status.padEnd(4)} ${ms(r.ms).padStart(8)}  ${r.title}`);
+console.log(`${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`);
+clearTimeout(watchdog);
+process.exit(count('PASS') === results.length ? 0 : 1);
