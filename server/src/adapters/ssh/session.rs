@@ -41,7 +41,7 @@ impl client::Handler for ClientHandler {
                 Ok(false)
             }
             None => {
-                tracing::info!(device = %self.key_id, fingerprint = %presented, "ssh host key trusted on first use");
+                tracing::debug!(device = %self.key_id, fingerprint = %presented, "ssh host key trusted on first use");
                 self.store.trust_first_use(&self.key_id, &presented).await;
                 Ok(true)
             }
