@@ -50,6 +50,7 @@ pub async fn register(state: &AppState, lab: &Lab) -> Result<usize, String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut written = 0;
+    let mut last = None;
     for d in lab.devices() {
         let cred = Credential {
             username: d.username.clone(),
@@ -70,6 +71,11 @@ pub async fn register(state: &AppState, lab: &Lab) -> Result<usize, String> {
             .await
             .map_err(|e| format!("{}: {}", d.name, crate::adapters::store::describe(&e)))?;
         written += 1;
+        last = Some(id);
+    }
+    // Callers list the lab right after: let the inventory catch up first.
+    if let Some(id) = last {
+        state.settle("device", &id).await;
     }
     Ok(written)
 }

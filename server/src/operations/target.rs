@@ -14,7 +14,7 @@ use sqlx::Row;
 use super::checks::{self, Snapshot};
 use super::runner::Recorder;
 use super::Inner;
-use crate::adapters::ssh::{DeviceSession, SshError, SshTarget};
+use crate::adapters::ssh::{DeviceSession, JumpHost, SshError, SshTarget};
 
 pub(crate) struct Outcome {
     pub status: TargetStatus,
@@ -29,9 +29,38 @@ impl Outcome {
     }
 }
 
+/// Devices tagged `jump:<hostname>` are reached through that device (a bastion) with a
+/// direct-tcpip channel; the bastion's own address and credentials come from the inventory.
+const JUMP_TAG: &str = "jump:";
+
+async fn jump_host(inner: &Inner, hostname: &str) -> Result<JumpHost, String> {
+    let r = sqlx::query(
+        "SELECT address, port, credential_ref FROM devices
+          WHERE lower(hostname) = lower($1) AND status <> 'decommissioned' LIMIT 1",
+    )
+    .bind(hostname)
+    .fetch_optional(&inner.pool)
+    .await
+    .map_err(|e| format!("inventory: {e}"))?
+    .ok_or_else(|| format!("jump host {hostname} is not in the inventory"))?;
+    let cref = r.get::<Option<String>, _>("credential_ref").unwrap_or_default();
+    let cred = inner
+        .vault
+        .credential(&cref)
+        .await
+        .map_err(|e| format!("vault: {e}"))?
+        .ok_or_else(|| format!("jump host {hostname} has no credentials in the vault"))?;
+    Ok(JumpHost {
+        host: r.get::<Option<String>, _>("address").unwrap_or_default(),
+        port: u16::try_from(r.get::<Option<i32>, _>("port").unwrap_or(22)).unwrap_or(22),
+        username: cred.username,
+        password: cred.password,
+    })
+}
+
 /// Where and how to reach a device, from the inventory and the vault.
 async fn ssh_target(inner: &Inner, device_id: &str) -> Result<SshTarget, String> {
-    let r = sqlx::query("SELECT address, port, platform, credential_ref FROM devices WHERE id = $1")
+    let r = sqlx::query("SELECT address, port, platform, credential_ref, tags FROM devices WHERE id = $1")
         .bind(device_id)
         .fetch_optional(&inner.pool)
         .await
@@ -51,6 +80,15 @@ async fn ssh_target(inner: &Inner, device_id: &str) -> Result<SshTarget, String>
         .await
         .map_err(|e| format!("vault: {e}"))?
         .ok_or_else(|| format!("credential reference {cref:?} is not in the vault"))?;
+    let jump = match r
+        .get::<Option<Vec<String>>, _>("tags")
+        .unwrap_or_default()
+        .iter()
+        .find_map(|t| t.strip_prefix(JUMP_TAG).map(str::to_owned))
+    {
+        Some(bastion) => Some(jump_host(inner, &bastion).await?),
+        None => None,
+    };
     Ok(SshTarget {
         device_id: device_id.to_owned(),
         host: r.get::<Option<String>, _>("address").unwrap_or_default(),
@@ -59,7 +97,7 @@ async fn ssh_target(inner: &Inner, device_id: &str) -> Result<SshTarget, String>
         username: cred.username,
         password: cred.password,
         enable_secret: cred.enable_secret,
-        jump: None,
+        jump,
     })
 }
 

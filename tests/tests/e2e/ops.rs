@@ -341,3 +341,36 @@ async fn engineers_cannot_run_free_commands_and_viewers_cannot_run_operations() 
     assert!(err.to_string().contains("highlighted") || matches!(err, app::error::AppError::Invalid(_)), "{err:?}");
     assert!(state.request_operation(&ctx(&engineer), req(&["show version"])).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_device_tagged_jump_is_reached_through_the_bastion() {
+    let (app, _lab) = app_with_lab().await;
+    let r21 = device_id(&app, "R21").await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/devices/{r21}")))
+        .json(&json!({ "tags": ["lab", "jump:bastion"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let op = request(&app, json!({ "kind": "backup", "device_ids": [r21] })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    assert_eq!(target(&op, "R21")["status"], "succeeded", "{op:#}");
+    assert!(target(&op, "R21")["log"].as_str().unwrap().contains("logged in"), "{op:#}");
+
+    // A jump host that does not exist is a clear failure, not a direct connection.
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/devices/{r21}")))
+        .json(&json!({ "tags": ["lab", "jump:nowhere"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let op = request(&app, json!({ "kind": "backup", "device_ids": [r21] })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    let t = target(&op, "R21");
+    assert_eq!(t["status"], "failed");
+    assert_eq!(t["summary"], "jump host nowhere is not in the inventory", "{t:#}");
+}
