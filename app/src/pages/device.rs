@@ -17,7 +17,11 @@ use crate::components::time::Time;
 use crate::components::title::PageTitle;
 use crate::components::toast::use_toasts;
 use crate::components::user::IfCan;
+use crate::error::AppError;
 use crate::model::{AuditEntry, DeviceDetail, DeviceRow};
+
+/// Starts an operation of a kind on one device; the result is the operation's id.
+type OpAction = Action<(&'static str, String), Result<String, AppError>>;
 
 #[component]
 pub fn DevicePage() -> impl IntoView {
@@ -48,13 +52,28 @@ pub fn DevicePage() -> impl IntoView {
         }
     });
     let pending = status_action.pending();
+    // Page level: the data view re-renders on live updates, which must not drop the navigation.
+    let navigate = use_navigate();
+    let run_op: OpAction = Action::new(move |(kind, id): &(&'static str, String)| {
+        let request = domain::operation::OperationRequest {
+            kind: (*kind).to_owned(),
+            device_ids: vec![id.clone()],
+            ..domain::operation::OperationRequest::default()
+        };
+        async move { request_operation(request).await }
+    });
+    Effect::new(move |_| match run_op.value().get() {
+        Some(Ok(op)) => navigate(&format!("/operations/{op}"), NavigateOptions::default()),
+        Some(Err(e)) => toasts.error(e.to_string()),
+        None => {}
+    });
 
     view! {
         <section class="page" data-testid="device-page">
             <Transition fallback=|| view! { <Loading label="Loading device…"/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <DeviceView d decommission_open restore_open/> }.into_any(),
+                        Ok(d) => view! { <DeviceView d decommission_open restore_open run_op/> }.into_any(),
                         Err(e) => {
                             view! {
                                 <PageTitle text="Device"/>
@@ -96,7 +115,12 @@ pub fn DevicePage() -> impl IntoView {
 }
 
 #[component]
-fn DeviceView(d: DeviceDetail, decommission_open: RwSignal<bool>, restore_open: RwSignal<bool>) -> impl IntoView {
+fn DeviceView(
+    d: DeviceDetail,
+    decommission_open: RwSignal<bool>,
+    restore_open: RwSignal<bool>,
+    run_op: OpAction,
+) -> impl IntoView {
     let DeviceDetail { device, mut history } = d;
     history.sort_by(|a, b| b.sequence.cmp(&a.sequence).then(b.position.cmp(&a.position)));
     let decommissioned = device.status == "decommissioned";
@@ -121,7 +145,7 @@ fn DeviceView(d: DeviceDetail, decommission_open: RwSignal<bool>, restore_open: 
                         let id = id.clone();
                         view! {
                             <IfCan perm=Permission::RunOperations>
-                                <DeviceOperations id=id.clone()/>
+                                <DeviceOperations id=id.clone() run=run_op/>
                             </IfCan>
                         }
                     })}
@@ -322,24 +346,9 @@ fn History(entries: Vec<AuditEntry>) -> impl IntoView {
 
 /// Quick operations on this one device; each opens the operation's progress page.
 #[component]
-fn DeviceOperations(id: String) -> impl IntoView {
-    let toasts = use_toasts();
-    let navigate = use_navigate();
-    let run = Action::new(move |(kind, id): &(&'static str, String)| {
-        let request = domain::operation::OperationRequest {
-            kind: (*kind).to_owned(),
-            device_ids: vec![id.clone()],
-            ..domain::operation::OperationRequest::default()
-        };
-        async move { request_operation(request).await }
-    });
+fn DeviceOperations(id: String, run: OpAction) -> impl IntoView {
     let pending = run.pending();
     let history_href = format!("/operations?device={id}");
-    Effect::new(move |_| match run.value().get() {
-        Some(Ok(op)) => navigate(&format!("/operations/{op}"), NavigateOptions::default()),
-        Some(Err(e)) => toasts.error(e.to_string()),
-        None => {}
-    });
     let button = move |kind: &'static str, dom_id: &'static str, label: &'static str| {
         let id = id.clone();
         view! {

@@ -21,7 +21,7 @@ use crate::components::toast::use_toasts;
 use crate::components::user::IfCan;
 use crate::error::AppError;
 use crate::model::{ConfigDiffView, ConfigSummary, ConfigText, ConfigVersionRow, PushPreview};
-use crate::pages::ops_common::{field_error, kind_label, shown_above, text_lines, use_can, ConfirmDialog};
+use crate::pages::ops_common::{field_error, kind_label, shown_above, text_lines, ConfirmDialog, IfCanElse};
 
 /// Everything the page shows, loaded together so the panels always agree on the latest version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +91,8 @@ struct Ui {
     push_error: RwSignal<Option<AppError>>,
     push_confirm_open: RwSignal<bool>,
     candidate: RwSignal<Option<String>>,
+    /// The version the candidate editor started from.
+    candidate_base: RwSignal<Option<i64>>,
     candidate_preview_open: RwSignal<bool>,
     candidate_reason_open: RwSignal<bool>,
 }
@@ -117,6 +119,7 @@ pub fn DeviceConfigPage() -> impl IntoView {
         push_error: RwSignal::new(None),
         push_confirm_open: RwSignal::new(false),
         candidate: RwSignal::new(None),
+        candidate_base: RwSignal::new(None),
         candidate_preview_open: RwSignal::new(false),
         candidate_reason_open: RwSignal::new(false),
     };
@@ -201,7 +204,7 @@ pub fn DeviceConfigPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading label="Loading configurations…"/> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <ConfigView d ui launching backup_now on_restore candidate_preview/> }.into_any(),
+                        Ok(d) => view! { <ConfigView d ui launching backup_now on_restore/> }.into_any(),
                         Err(e) => {
                             let id = id.get_untracked();
                             view! {
@@ -219,6 +222,9 @@ pub fn DeviceConfigPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <IfCan perm=Permission::ChangeConfig>
+                <PushPanel ui candidate_preview/>
+            </IfCan>
 
             <ConfirmDialog
                 open=ui.restore_preview_open
@@ -339,7 +345,6 @@ fn ConfigView(
     launching: Signal<bool>,
     backup_now: Callback<()>,
     on_restore: Callback<i64>,
-    candidate_preview: Action<String, Result<PushPreview, AppError>>,
 ) -> impl IntoView {
     let ConfigPageData { summary, shown, text, pair, diff } = d;
     let mut versions = summary.versions.clone();
@@ -383,9 +388,6 @@ fn ConfigView(
                 <EmptyState title="No backup yet" text="Back up this device to record its running and startup configuration.">
                     <IfCan perm=Permission::RunOperations>{move || backup_button("backup-now-empty")}</IfCan>
                 </EmptyState>
-                <IfCan perm=Permission::ChangeConfig>
-                    <PushPanel ui latest=None candidate_preview/>
-                </IfCan>
             }
                 .into_any()
         } else {
@@ -403,9 +405,6 @@ fn ConfigView(
                 <section class="panel">
                     <DiffPanel versions=versions.clone() pair diff ui/>
                 </section>
-                <IfCan perm=Permission::ChangeConfig>
-                    <PushPanel ui latest candidate_preview/>
-                </IfCan>
             }
                 .into_any()
         }}
@@ -726,13 +725,9 @@ fn SplitDiff(rows: Vec<crate::model::DiffRow>) -> impl IntoView {
 
 /// Changing the configuration: configuration lines for everyone who may change configs; the full
 /// candidate editor only for those who may see secrets (the candidate must be the unmasked text).
+/// It lives outside the page's data view so that live refreshes never disturb what is being typed.
 #[component]
-fn PushPanel(
-    ui: Ui,
-    latest: Option<i64>,
-    candidate_preview: Action<String, Result<PushPreview, AppError>>,
-) -> impl IntoView {
-    let can_see_secrets = use_can(Permission::ViewSecrets);
+fn PushPanel(ui: Ui, candidate_preview: Action<String, Result<PushPreview, AppError>>) -> impl IntoView {
     let on_lines_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut e = domain::FieldErrors::default();
@@ -751,23 +746,36 @@ fn PushPanel(
             ui.push_error.set(Some(AppError::Invalid(e)));
         }
     };
-    let loading_candidate = RwSignal::new(false);
     let toasts = use_toasts();
-    let load_candidate = Action::new(move |(id, v): &(String, i64)| {
-        let (id, v) = (id.clone(), *v);
+    let params = use_params_map();
+    // The editor starts from the newest running configuration, unmasked.
+    let load_candidate = Action::new(move |id: &String| {
+        let id = id.clone();
         async move {
-            loading_candidate.set(true);
-            match config_text(id, v, "running".into(), true).await {
-                Ok(t) if !t.masked => ui.candidate.set(Some(t.text)),
-                Ok(_) => toasts.error(
-                    "The server returned masked text: pushing a full configuration needs the right to see secrets",
-                ),
+            let loaded = async {
+                let summary = device_configs(id.clone()).await?;
+                let Some(v) = summary.versions.iter().map(|v| v.version).max() else {
+                    return Err(AppError::Rejected(
+                        "back up the device first: the editor starts from its latest running configuration".into(),
+                    ));
+                };
+                Ok((v, config_text(id, v, "running".into(), true).await?))
+            }
+            .await;
+            match loaded {
+                Ok((v, t)) if !t.masked => {
+                    ui.candidate_base.set(Some(v));
+                    ui.candidate.set(Some(t.text));
+                }
+                Ok(_) => {
+                    toasts.error("The server sent masked text: pushing a full configuration needs the unmasked one")
+                }
                 Err(e) => toasts.error(e.to_string()),
             }
-            loading_candidate.set(false);
         }
     });
-    let params = use_params_map();
+    let loading = load_candidate.pending();
+    let has_candidate = Memo::new(move |_| ui.candidate.with(Option::is_some));
     view! {
         <section class="panel" id="push-panel">
             <h2>"Change configuration"</h2>
@@ -821,73 +829,87 @@ fn PushPanel(
             </form>
             <details class="candidate-editor" id="candidate-editor">
                 <summary>"Edit the full configuration"</summary>
-                {move || {
-                    if !can_see_secrets.get() {
-                        return view! {
+                <IfCanElse
+                    perm=Permission::ViewSecrets
+                    otherwise=|| {
+                        view! {
                             <p class="muted" id="candidate-needs-secrets">
                                 "Pushing a full configuration needs its unmasked text, which your role may not see. Send configuration lines above instead."
                             </p>
                         }
-                            .into_any();
                     }
-                    let Some(v) = latest else {
-                        return view! { <p class="muted">"Back up the device first: the editor starts from its latest running configuration."</p> }.into_any();
-                    };
-                    match ui.candidate.get() {
-                        None => view! {
-                            <p class="small">
-                                {format!("The editor starts from version {v}'s running configuration, unmasked: secrets will be visible on screen.")}
-                            </p>
-                            <button
-                                type="button"
-                                class="btn"
-                                id="candidate-load"
-                                disabled=move || loading_candidate.get()
-                                on:click=move |_| {
-                                    let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
-                                    load_candidate.dispatch((id, v));
-                                }
-                            >
-                                {move || if loading_candidate.get() { "Loading…" } else { "Load for editing" }}
-                            </button>
-                        }
-                        .into_any(),
-                        Some(initial) => view! {
-                            <div class="field">
-                                <label for="candidate-text">{format!("Candidate configuration (from v{v}, unmasked)")}</label>
-                                <textarea
-                                    id="candidate-text"
-                                    rows="20"
-                                    class="mono"
-                                    spellcheck="false"
-                                    prop:value=initial
-                                    on:input=move |ev| ui.candidate.set(Some(event_target_value(&ev)))
-                                ></textarea>
-                            </div>
-                            <div class="form-actions">
+                >
+                    {move || {
+                        if has_candidate.get() {
+                            view! {
+                                <div class="field">
+                                    <label for="candidate-text">
+                                        {move || {
+                                            format!(
+                                                "Candidate configuration (from v{}, unmasked)",
+                                                ui.candidate_base.get().unwrap_or_default(),
+                                            )
+                                        }}
+                                    </label>
+                                    <textarea
+                                        id="candidate-text"
+                                        rows="20"
+                                        class="mono"
+                                        spellcheck="false"
+                                        prop:value=move || ui.candidate.get().unwrap_or_default()
+                                        on:input=move |ev| ui.candidate.set(Some(event_target_value(&ev)))
+                                    ></textarea>
+                                </div>
+                                <div class="form-actions">
+                                    <button
+                                        type="button"
+                                        class="btn btn-primary"
+                                        id="candidate-preview"
+                                        on:click=move |_| {
+                                            if let Some(c) = ui.candidate.get_untracked() {
+                                                ui.candidate_preview_open.set(true);
+                                                candidate_preview.dispatch(c);
+                                            }
+                                        }
+                                    >
+                                        "Preview changes"
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="btn btn-ghost"
+                                        id="candidate-discard"
+                                        on:click=move |_| ui.candidate.set(None)
+                                    >
+                                        "Discard edits"
+                                    </button>
+                                </div>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
+                                <p class="small">
+                                    "The editor starts from the latest backup's running configuration, unmasked: secrets will be visible on screen."
+                                </p>
                                 <button
                                     type="button"
-                                    class="btn btn-primary"
-                                    id="candidate-preview"
+                                    class="btn"
+                                    id="candidate-load"
+                                    disabled=move || loading.get()
                                     on:click=move |_| {
-                                        if let Some(c) = ui.candidate.get_untracked() {
-                                            ui.candidate_preview_open.set(true);
-                                            candidate_preview.dispatch(c);
-                                        }
+                                        load_candidate.dispatch(params.with_untracked(|p| p.get("id").unwrap_or_default()));
                                     }
                                 >
-                                    "Preview changes"
+                                    {move || if loading.get() { "Loading…" } else { "Load for editing" }}
                                 </button>
-                                <button type="button" class="btn btn-ghost" id="candidate-discard" on:click=move |_| ui.candidate.set(None)>
-                                    "Discard edits"
-                                </button>
-                            </div>
+                            }
+                                .into_any()
                         }
-                        .into_any(),
-                    }
-                }}
+                    }}
+                </IfCanElse>
             </details>
-            <p class="small muted">{format!("Pushes run as a {} operation on this device only.", kind_label("push").to_lowercase())}</p>
+            <p class="small muted">
+                {format!("Pushes run as a {} operation on this device only.", kind_label("push").to_lowercase())}
+            </p>
         </section>
     }
 }

@@ -22,7 +22,7 @@ use crate::components::toast::use_toasts;
 use crate::error::AppError;
 use crate::model::DeviceQuery;
 use crate::pages::ops_common::{
-    field_error, kind_label, parse_utc_local, shown_above, text_lines, use_can, ConfirmDialog,
+    field_error, kind_label, parse_utc_local, shown_above, text_lines, ConfirmDialog, IfCanElse,
 };
 
 const DEFAULT_CONCURRENCY: u16 = 20;
@@ -58,7 +58,7 @@ impl TargetMode {
 }
 
 /// A picked device: id for the request, hostname for people.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Picked {
     id: String,
     hostname: String,
@@ -99,27 +99,23 @@ pub fn LaunchPage() -> impl IntoView {
     let live = use_live();
     let navigate = use_navigate();
     let facets = Resource::new(|| (), |()| device_facets());
-    let can_any_command = use_can(Permission::RunAnyCommand);
 
     // `?device=ID` preselects that device (the device page links here); its hostname is looked up.
-    let preselected = Resource::new(
-        move || device_param.get(),
-        |id| async move {
-            if id.is_empty() {
-                None
-            } else {
-                get_device(id).await.ok().map(|d| Picked { id: d.device.id, hostname: d.device.hostname })
-            }
-        },
-    );
     Effect::new(move |_| {
-        if let Some(Some(p)) = preselected.get() {
-            picked.update(|list| {
-                if !list.iter().any(|x| x.id == p.id) {
-                    list.push(p);
-                }
-            });
+        let id = device_param.get();
+        if id.is_empty() {
+            return;
         }
+        leptos::task::spawn_local(async move {
+            if let Ok(d) = get_device(id).await {
+                let p = Picked { id: d.device.id, hostname: d.device.hostname };
+                picked.update(|list| {
+                    if !list.iter().any(|x| x.id == p.id) {
+                        list.push(p);
+                    }
+                });
+            }
+        });
     });
 
     let launch = Action::new(move |req: &OperationRequest| {
@@ -416,13 +412,14 @@ pub fn LaunchPage() -> impl IntoView {
                         ></textarea>
                     </Field>
                     <p class="alert alert-warn small" id="op-allowlist-note">
-                        {move || {
-                            if can_any_command.get() {
-                                "As an administrator you may run any command. Engineers are limited to the read-only allowlist (show, ping, traceroute; no output redirection)."
-                            } else {
+                        <IfCanElse
+                            perm=Permission::RunAnyCommand
+                            otherwise=|| {
                                 "Only read-only commands are allowed: show, ping and traceroute, without output redirection (| redirect, | tee …)."
                             }
-                        }}
+                        >
+                            "As an administrator you may run any command. Engineers are limited to the read-only allowlist (show, ping, traceroute; no output redirection)."
+                        </IfCanElse>
                     </p>
                 </Show>
                 <Show when=move || kind.get() == OperationKind::Push>

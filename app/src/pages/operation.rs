@@ -17,8 +17,9 @@ use crate::components::live::use_live;
 use crate::components::time::Time;
 use crate::components::title::PageTitle;
 use crate::components::toast::use_toasts;
+use crate::components::user::IfCan;
 use crate::model::{OperationDetail, OperationRow, OperationTargetRow};
-use crate::pages::ops_common::{fmt_duration, kind_label, op_active, use_can, DetailsView, OpProgress};
+use crate::pages::ops_common::{fmt_duration, kind_label, op_active, DetailsView, OpProgress};
 
 /// Safety net under the live stream while targets run: progress lines arrive often and a missed
 /// server-sent event must not leave the page stale.
@@ -122,7 +123,6 @@ fn OperationView(
     let OperationDetail { operation: op, targets, spec } = d;
     let title = format!("{} · {}", kind_label(&op.kind), op.selection);
     let active = op_active(&op.status);
-    let can_run = use_can(Permission::RunOperations);
     let is_config = matches!(op.kind.as_str(), "backup" | "push" | "restore");
     view! {
         <PageTitle text=title.clone()/>
@@ -137,16 +137,16 @@ fn OperationView(
                 {active.then(|| view! { <span class="live-dot" title="Updating live" aria-label="Updating live"></span> })}
             </h1>
             <div class="actions">
-                {move || {
-                    (active && can_run.get())
-                        .then(|| {
-                            view! {
+                {active
+                    .then(|| {
+                        view! {
+                            <IfCan perm=Permission::RunOperations>
                                 <button type="button" class="btn btn-danger" id="cancel-operation" on:click=move |_| cancel_open.set(true)>
                                     "Cancel operation"
                                 </button>
-                            }
-                        })
-                }}
+                            </IfCan>
+                        }
+                    })}
             </div>
         </div>
         <div class="grid-2 grid-wide-left">

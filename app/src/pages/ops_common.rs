@@ -61,10 +61,21 @@ pub fn shown_above(e: &AppError, known: &[&str]) -> bool {
     e.field_errors().is_none_or(|f| f.0.iter().any(|fe| !known.contains(&fe.field.as_str())))
 }
 
-/// Whether the signed-in user's role grants `perm` (false while loading; the server checks anyway).
-pub fn use_can(perm: Permission) -> Signal<bool> {
+/// `children` when the signed-in user's role grants `perm`, `otherwise` when it does not (nothing
+/// while the user loads). Like `IfCan`, it waits in a `Transition`, so server and browser agree.
+#[component]
+pub fn IfCanElse(perm: Permission, children: ChildrenFn, #[prop(into)] otherwise: ViewFn) -> impl IntoView {
     let user = use_current_user();
-    Signal::derive(move || matches!(user.get(), Some(Ok(Some(u))) if u.role.can(perm)))
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let (children, otherwise) = (children.clone(), otherwise.clone());
+                Suspend::new(async move {
+                    if matches!(user.await, Ok(Some(u)) if u.role.can(perm)) { children() } else { otherwise.run() }
+                })
+            }}
+        </Transition>
+    }
 }
 
 /// Succeeded / failed / cancelled of total, as a bar and as text.
