@@ -70,7 +70,13 @@ async fn netmiko_drives_ios_aoscx_and_junos() {
     let results = report["results"].as_array().expect("results");
     assert_eq!(results.len(), 3);
     for r in results {
-        eprintln!("netmiko {} ({}): {:.2} s {}", r["name"], r["device_type"], r["seconds"].as_f64().unwrap_or(0.0), r["checks"]);
+        eprintln!(
+            "netmiko {} ({}): {:.2} s {}",
+            r["name"],
+            r["device_type"],
+            r["seconds"].as_f64().unwrap_or(0.0),
+            r["checks"]
+        );
         assert!(r["error"].is_null(), "{} failed: {}", r["name"], r["error"]);
         assert_eq!(r["ok"], true, "{} checks failed: {}", r["name"], r["checks"]);
     }
@@ -115,7 +121,11 @@ mod ssh_client {
         })
     }
 
-    pub async fn login(addr: (std::net::IpAddr, u16), user: &str, password: &str) -> Result<client::Handle<Accept>, String> {
+    pub async fn login(
+        addr: (std::net::IpAddr, u16),
+        user: &str,
+        password: &str,
+    ) -> Result<client::Handle<Accept>, String> {
         let mut h = client::connect(config(), addr, Accept).await.map_err(|e| e.to_string())?;
         let auth = h.authenticate_password(user, password).await.map_err(|e| e.to_string())?;
         if !auth.success() {
@@ -164,7 +174,12 @@ mod ssh_client {
     }
 
     /// A config backup as the product does it: login, paging off, enable, both configs, exit.
-    pub async fn ios_backup(addr: (std::net::IpAddr, u16), name: &str, password: &str, secret: &str) -> Result<usize, String> {
+    pub async fn ios_backup(
+        addr: (std::net::IpAddr, u16),
+        name: &str,
+        password: &str,
+        secret: &str,
+    ) -> Result<usize, String> {
         let t = Duration::from_secs(20);
         let h = login(addr, "netops", password).await?;
         let mut sh = Shell::open(&h).await?;
@@ -208,7 +223,10 @@ async fn russh_shell_exec_faults_and_bastion() {
     sh.read_until("R16>", t).await.expect("user prompt");
     sh.send("sh ip int br\r\n").await;
     let out = sh.read_until("\r\nR16>", t).await.expect("brief");
-    assert!(out.contains("Interface                  IP-Address      OK? Method Status                Protocol\r\n"), "{out}");
+    assert!(
+        out.contains("Interface                  IP-Address      OK? Method Status                Protocol\r\n"),
+        "{out}"
+    );
     assert!(!sh.buffer.contains("R16>"), "\\r\\n must be one Enter, got a second prompt: {:?}", sh.buffer);
     sh.send("show bogus\n").await;
     let out = sh.read_until("\r\nR16>", t).await.expect("invalid");

@@ -88,8 +88,7 @@ struct LabInner {
 
 /// The cabled neighbors of every device, from the topology's links.
 fn neighbors_of(topology: &Topology) -> Vec<Vec<Neighbor>> {
-    let index: HashMap<&str, usize> =
-        topology.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = topology.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
     let mut out = vec![Vec::new(); topology.devices.len()];
     for link in &topology.links {
         for (local, remote) in [(&link.a, &link.b), (&link.b, &link.a)] {
@@ -143,9 +142,11 @@ impl Lab {
         let mut listeners = Vec::with_capacity(states.len());
         for (spec, state) in topology.devices.iter().zip(states) {
             let addr = SocketAddr::from((spec.address, spec.port));
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| LabError::Bind { name: spec.name.clone(), addr, source })?;
+            let listener = TcpListener::bind(addr).await.map_err(|source| LabError::Bind {
+                name: spec.name.clone(),
+                addr,
+                source,
+            })?;
             let port = listener.local_addr().map_or(spec.port, |a| a.port());
             let key = ssh::host_key(&topology.seed, &spec.name);
             devices.push(Arc::new(DeviceRuntime {

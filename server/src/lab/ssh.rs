@@ -137,10 +137,7 @@ fn push_crlf(out: &mut Vec<u8>, text: &str) {
 /// Corrupts output the way a bad line would: some bytes replaced, line structure kept.
 fn garble(text: &str) -> String {
     const JUNK: &[char] = &['~', '@', '!', '^', '&', '?'];
-    text.chars()
-        .enumerate()
-        .map(|(i, c)| if c == '\n' || i % 5 != 3 { c } else { JUNK[i % JUNK.len()] })
-        .collect()
+    text.chars().enumerate().map(|(i, c)| if c == '\n' || i % 5 != 3 { c } else { JUNK[i % JUNK.len()] }).collect()
 }
 
 enum Step {
@@ -378,7 +375,12 @@ impl russh::server::Handler for SshSession {
         Ok(())
     }
 
-    async fn exec_request(&mut self, channel: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
         if self.rt.fault() == Some(Fault::Hang) {
             return Ok(());

@@ -36,9 +36,14 @@ pub enum Fault {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CpuProfile {
-    Steady { percent: u8 },
+    Steady {
+        percent: u8,
+    },
     /// `peak` for ~60 s after each config change, `base` otherwise.
-    Spike { base: u8, peak: u8 },
+    Spike {
+        base: u8,
+        peak: u8,
+    },
 }
 
 impl Default for CpuProfile {
@@ -130,10 +135,7 @@ pub fn default_interfaces(platform: Platform) -> Vec<InterfaceSpec> {
         Platform::ArubaAoscx => (1..=8).map(|i| format!("1/1/{i}")).collect(),
         Platform::JuniperJunos => (0..4).map(|i| format!("ge-0/0/{i}")).collect(),
     };
-    names
-        .into_iter()
-        .map(|name| InterfaceSpec { name, ipv4: None, description: None })
-        .collect()
+    names.into_iter().map(|name| InterfaceSpec { name, ipv4: None, description: None }).collect()
 }
 
 /// The loopback interface name of a platform.
@@ -197,12 +199,7 @@ impl Topology {
 
         let mut links = Vec::new();
         for n in 15..25u32 {
-            links.push(link(
-                &format!("R{n}"),
-                "GigabitEthernet0/1",
-                &format!("R{}", n + 1),
-                "GigabitEthernet0/2",
-            ));
+            links.push(link(&format!("R{n}"), "GigabitEthernet0/1", &format!("R{}", n + 1), "GigabitEthernet0/2"));
         }
         links.push(link("R15", "GigabitEthernet0/3", "SW1", "1/1/1"));
         links.push(link("R20", "GigabitEthernet0/3", "SW2", "1/1/1"));
@@ -248,8 +245,7 @@ impl Topology {
     }
 
     pub fn from_json(text: &str) -> Result<Self, LabError> {
-        let topology: Self =
-            serde_json::from_str(text).map_err(|e| LabError::InvalidTopology(e.to_string()))?;
+        let topology: Self = serde_json::from_str(text).map_err(|e| LabError::InvalidTopology(e.to_string()))?;
         let topology = topology.normalised();
         topology.validate()?;
         Ok(topology)
@@ -262,11 +258,8 @@ impl Topology {
         let base = u32::from(ip_base);
         for (i, device) in self.devices.iter_mut().enumerate() {
             device.port = port;
-            device.address = if port == 0 {
-                ip_base
-            } else {
-                Ipv4Addr::from(base.wrapping_add(u32::try_from(i).unwrap_or(0)))
-            };
+            device.address =
+                if port == 0 { ip_base } else { Ipv4Addr::from(base.wrapping_add(u32::try_from(i).unwrap_or(0))) };
         }
         self
     }
@@ -284,8 +277,7 @@ impl Topology {
                 device.interfaces = default_interfaces(device.platform);
             }
         }
-        let index: HashMap<String, usize> =
-            self.devices.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+        let index: HashMap<String, usize> = self.devices.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
         for (k, link) in self.links.iter().enumerate() {
             let k = u32::try_from(k).unwrap_or(0);
             // One /30 per cable out of 10.100.0.0/14.

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 
 use super::{
-    apply_pipe, lock, network_of, parse_cidr, resolve, secret_hash, split_pipe, Cli, Config, DeviceState,
-    Match, Reply, StaticRoute,
+    apply_pipe, lock, network_of, parse_cidr, resolve, secret_hash, split_pipe, Cli, Config, DeviceState, Match, Reply,
+    StaticRoute,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -378,11 +378,7 @@ impl AoscxCli {
             }
             Conf::Routing => true,
             Conf::Description => {
-                let text = line
-                    .trim()
-                    .split_once("description")
-                    .map(|(_, t)| t.trim().to_owned())
-                    .unwrap_or_default();
+                let text = line.trim().split_once("description").map(|(_, t)| t.trim().to_owned()).unwrap_or_default();
                 if !negate && text.is_empty() {
                     return Reply::text("Incomplete command.\n");
                 }
@@ -552,7 +548,12 @@ fn show_interface(dev: &DeviceState, only: Option<&str>) -> String {
         if !admin {
             s.push_str(" State information: Administratively down\n");
         }
-        let _ = writeln!(s, " Link state: {} for 12 days (since {})", up(oper), dev.booted_at.format("%a %b %e %H:%M:%S UTC %Y"));
+        let _ = writeln!(
+            s,
+            " Link state: {} for 12 days (since {})",
+            up(oper),
+            dev.booted_at.format("%a %b %e %H:%M:%S UTC %Y")
+        );
         s.push_str(" Link transitions: 1\n");
         if let Some(d) = &i.description {
             let _ = writeln!(s, " Description: {d}");
@@ -579,7 +580,9 @@ fn show_interface(dev: &DeviceState, only: Option<&str>) -> String {
 }
 
 fn ip_int_brief(dev: &DeviceState) -> String {
-    let mut s = "Interface       IP Address            Interface Status\n                                      link/admin\n".to_owned();
+    let mut s =
+        "Interface       IP Address            Interface Status\n                                      link/admin\n"
+            .to_owned();
     for i in dev.running.interfaces.iter().filter(|i| i.ipv4.is_some()) {
         let (admin, oper) = dev.port_state(&i.name);
         let addr = i.ipv4.map(|(a, l)| format!("{a}/{l}")).unwrap_or_default();
@@ -598,9 +601,13 @@ fn lldp_detail(dev: &DeviceState) -> String {
     for n in visible {
         let chassis = colon_mac(super::mac_of(n.peer_index, 0));
         let desc = match n.peer_platform {
-            domain::device::Platform::CiscoIos => "Cisco IOS Software, IOSv Software (VIOS-ADVENTERPRISEK9-M), Version 15.9(3)M4",
+            domain::device::Platform::CiscoIos => {
+                "Cisco IOS Software, IOSv Software (VIOS-ADVENTERPRISEK9-M), Version 15.9(3)M4"
+            }
             domain::device::Platform::ArubaAoscx => "Aruba JL665A 6300F 48G CL4 PoE 4SFP56 Sw FL.10.11.1021",
-            domain::device::Platform::JuniperJunos => "Juniper Networks, Inc. vmx internet router, kernel JUNOS 21.4R3-S3.4",
+            domain::device::Platform::JuniperJunos => {
+                "Juniper Networks, Inc. vmx internet router, kernel JUNOS 21.4R3-S3.4"
+            }
         };
         let caps = if n.peer_platform == domain::device::Platform::ArubaAoscx { "Bridge, Router" } else { "Router" };
         let _ = write!(
@@ -619,7 +626,16 @@ fn lldp_brief(dev: &DeviceState) -> String {
     let visible = dev.visible_neighbors();
     let mut s = format!("\nLLDP Neighbor Information\n=========================\n\nTotal Neighbor Entries          : {}\nTotal Neighbor Entries Deleted  : 0\nTotal Neighbor Entries Dropped  : 0\nTotal Neighbor Entries Aged-Out : 0\n\nLOCAL-PORT  CHASSIS-ID         PORT-ID                       PORT-DESC                     TTL      SYS-NAME\n--------------------------------------------------------------------------------------------------------------\n", visible.len());
     for n in visible {
-        let _ = writeln!(s, "{:<12}{:<19}{:<30}{:<30}{:<9}{}", n.local_port, colon_mac(super::mac_of(n.peer_index, 0)), n.peer_port, n.peer_port, 120, n.peer_name);
+        let _ = writeln!(
+            s,
+            "{:<12}{:<19}{:<30}{:<30}{:<9}{}",
+            n.local_port,
+            colon_mac(super::mac_of(n.peer_index, 0)),
+            n.peer_port,
+            n.peer_port,
+            120,
+            n.peer_name
+        );
     }
     s
 }
@@ -693,7 +709,10 @@ mod tests {
         assert!(lldp.contains("Neighbor Port-ID               : GigabitEthernet0/3\n"));
         run(&mut cli, &["configure terminal", "interface 1/1/1", "shutdown", "end"]);
         assert!(!cli.input("show lldp neighbor-info detail").output.contains("R15"));
-        assert!(cli.input("show interface 1/1/1").output.starts_with("Interface 1/1/1 is down \n Admin state is down\n"));
+        assert!(cli
+            .input("show interface 1/1/1")
+            .output
+            .starts_with("Interface 1/1/1 is down \n Admin state is down\n"));
         assert!(cli.input("show system").output.contains("CPU Util (%)       : 7"));
     }
 }

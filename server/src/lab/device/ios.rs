@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use domain::device::Platform;
 
 use super::{
-    apply_pipe, len_of_mask, lock, mask_of, network_of, resolve, split_pipe, uptime_words, Cli, Config,
-    DeviceState, Iface, Match, Reply, StaticRoute,
+    apply_pipe, len_of_mask, lock, mask_of, network_of, resolve, split_pipe, uptime_words, Cli, Config, DeviceState,
+    Iface, Match, Reply, StaticRoute,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -423,7 +423,10 @@ impl IosCli {
                 }),
                 (Some(name), false) => {
                     // username NAME [privilege N] secret [0|5|9] SECRET
-                    let Some(pos) = args.iter().position(|w| w.eq_ignore_ascii_case("secret") || w.eq_ignore_ascii_case("password")) else {
+                    let Some(pos) = args
+                        .iter()
+                        .position(|w| w.eq_ignore_ascii_case("secret") || w.eq_ignore_ascii_case("password"))
+                    else {
                         return self.invalid_at(line, at + 1);
                     };
                     let rest = &args[pos + 1..];
@@ -679,8 +682,7 @@ fn new_loopback_name(typed: &str) -> Option<String> {
     let split = typed.find(|c: char| c.is_ascii_digit())?;
     let (kind, num) = typed.split_at(split);
     let kind = kind.to_ascii_lowercase();
-    (kind.len() >= 2 && "loopback".starts_with(&kind) && num.parse::<u16>().is_ok())
-        .then(|| format!("Loopback{num}"))
+    (kind.len() >= 2 && "loopback".starts_with(&kind) && num.parse::<u16>().is_ok()).then(|| format!("Loopback{num}"))
 }
 
 fn short_iface(name: &str) -> String {
@@ -799,11 +801,7 @@ pub fn show_startup(dev: &DeviceState) -> String {
 fn running_interface(dev: &DeviceState, name: &str) -> String {
     let full = config_body(dev, &dev.running);
     let header = format!("interface {name}\n");
-    let block: String = full
-        .split_inclusive('\n')
-        .skip_while(|l| *l != header)
-        .take_while(|l| *l != "!\n")
-        .collect();
+    let block: String = full.split_inclusive('\n').skip_while(|l| *l != header).take_while(|l| *l != "!\n").collect();
     format!("Building configuration...\n\nCurrent configuration : {} bytes\n!\n{block}end\n", block.len() + 6)
 }
 
@@ -911,7 +909,9 @@ fn show_interfaces(dev: &DeviceState, only: Option<&str>) -> String {
         let mtu = i.mtu.unwrap_or(if i.is_loopback() { 1514 } else { 1500 });
         if i.is_loopback() {
             let _ = writeln!(s, "  MTU {mtu} bytes, BW 8000000 Kbit/sec, DLY 5000 usec,");
-            s.push_str("     reliability 255/255, txload 1/255, rxload 1/255\n  Encapsulation LOOPBACK, loopback not set\n");
+            s.push_str(
+                "     reliability 255/255, txload 1/255, rxload 1/255\n  Encapsulation LOOPBACK, loopback not set\n",
+            );
             s.push_str("  Keepalive set (10 sec)\n");
         } else {
             let _ = writeln!(s, "  MTU {mtu} bytes, BW 1000000 Kbit/sec, DLY 10 usec,");
@@ -922,8 +922,18 @@ fn show_interfaces(dev: &DeviceState, only: Option<&str>) -> String {
         let seed = (dev.index * 31 + idx * 7) as u64;
         let (pin, pout) = if oper { (10_000 + seed * 13, 12_000 + seed * 11) } else { (0, 0) };
         s.push_str("  Last input 00:00:01, output 00:00:02, output hang never\n  Last clearing of \"show interface\" counters never\n  Input queue: 0/75/0/0 (size/max/drops/flushes); Total output drops: 0\n  Queueing strategy: fifo\n  Output queue: 0/40 (size/max)\n");
-        let _ = writeln!(s, "  5 minute input rate {} bits/sec, {} packets/sec", if oper { 2000 } else { 0 }, u8::from(oper) * 2);
-        let _ = writeln!(s, "  5 minute output rate {} bits/sec, {} packets/sec", if oper { 1000 } else { 0 }, u8::from(oper));
+        let _ = writeln!(
+            s,
+            "  5 minute input rate {} bits/sec, {} packets/sec",
+            if oper { 2000 } else { 0 },
+            u8::from(oper) * 2
+        );
+        let _ = writeln!(
+            s,
+            "  5 minute output rate {} bits/sec, {} packets/sec",
+            if oper { 1000 } else { 0 },
+            u8::from(oper)
+        );
         let _ = writeln!(s, "     {pin} packets input, {} bytes, 0 no buffer", pin * 96);
         s.push_str("     Received 0 broadcasts (0 IP multicasts)\n     0 runts, 0 giants, 0 throttles\n     0 input errors, 0 CRC, 0 frame, 0 overrun, 0 ignored\n     0 watchdog, 0 multicast, 0 pause input\n");
         let _ = writeln!(s, "     {pout} packets output, {} bytes, 0 underruns", pout * 88);
@@ -935,12 +945,42 @@ fn show_interfaces(dev: &DeviceState, only: Option<&str>) -> String {
 fn show_cpu(dev: &DeviceState) -> String {
     let (five, one, five_min) = dev.cpu_now();
     let intr = five / 10;
-    let mut s = format!("CPU utilization for five seconds: {five}%/{intr}%; one minute: {one}%; five minutes: {five_min}%\n");
+    let mut s =
+        format!("CPU utilization for five seconds: {five}%/{intr}%; one minute: {one}%; five minutes: {five_min}%\n");
     s.push_str(" PID Runtime(ms)     Invoked      uSecs   5Sec   1Min   5Min TTY Process \n");
-    let procs = ["Chunk Manager", "Load Meter", "Check heaps", "Pool Manager", "Timers", "ARP Input", "IP Input", "SSH Process", "BGP Router", "CDP Protocol", "LLDP Protocol"];
+    let procs = [
+        "Chunk Manager",
+        "Load Meter",
+        "Check heaps",
+        "Pool Manager",
+        "Timers",
+        "ARP Input",
+        "IP Input",
+        "SSH Process",
+        "BGP Router",
+        "CDP Protocol",
+        "LLDP Protocol",
+    ];
     for (pid, name) in procs.iter().enumerate() {
-        let share = if *name == "IP Input" { f64::from(five) * 0.6 } else if *name == "SSH Process" { f64::from(five) * 0.2 } else { 0.0 };
-        let _ = writeln!(s, "{:>4}{:>12}{:>12}{:>11}{:>6.2}%{:>6.2}%{:>6.2}%{:>4} {name} ", pid + 1, (pid + 1) * 1234, (pid + 1) * 777, 1588, share, share, share, 0);
+        let share = if *name == "IP Input" {
+            f64::from(five) * 0.6
+        } else if *name == "SSH Process" {
+            f64::from(five) * 0.2
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "{:>4}{:>12}{:>12}{:>11}{:>6.2}%{:>6.2}%{:>6.2}%{:>4} {name} ",
+            pid + 1,
+            (pid + 1) * 1234,
+            (pid + 1) * 777,
+            1588,
+            share,
+            share,
+            share,
+            0
+        );
     }
     s
 }
@@ -984,7 +1024,16 @@ fn cdp_brief(dev: &DeviceState) -> String {
     let mut s = "Capability Codes: R - Router, T - Trans Bridge, B - Source Route Bridge\n                  S - Switch, H - Host, I - IGMP, r - Repeater, P - Phone, \n                  D - Remote, C - CVTA, M - Two-port Mac Relay \n\nDevice ID        Local Intrfce     Holdtme    Capability  Platform  Port ID\n".to_owned();
     for n in dev.visible_neighbors() {
         let caps = if platform_string(n.peer_platform).1 == "Router" { "R B" } else { "S I" };
-        let _ = writeln!(s, "{:<17}{:<18}{:<11}{:<12}{:<10}{}", n.peer_name, short_iface(&n.local_port), "157", caps, "", short_iface(&n.peer_port));
+        let _ = writeln!(
+            s,
+            "{:<17}{:<18}{:<11}{:<12}{:<10}{}",
+            n.peer_name,
+            short_iface(&n.local_port),
+            "157",
+            caps,
+            "",
+            short_iface(&n.peer_port)
+        );
     }
     let _ = write!(s, "\nTotal cdp entries displayed : {}\n", dev.visible_neighbors().len());
     s
@@ -1017,7 +1066,15 @@ fn lldp_brief(dev: &DeviceState) -> String {
     let visible = dev.visible_neighbors();
     for n in &visible {
         let caps = if platform_string(n.peer_platform).1 == "Router" { "R" } else { "B" };
-        let _ = writeln!(s, "{:<20}{:<15}{:<11}{:<16}{}", n.peer_name, short_iface(&n.local_port), "120", caps, n.peer_port);
+        let _ = writeln!(
+            s,
+            "{:<20}{:<15}{:<11}{:<16}{}",
+            n.peer_name,
+            short_iface(&n.local_port),
+            "120",
+            caps,
+            n.peer_port
+        );
     }
     let _ = write!(s, "\nTotal entries displayed: {}\n", visible.len());
     s
@@ -1049,7 +1106,12 @@ fn show_ip_route(dev: &DeviceState) -> String {
             continue;
         }
         if l < 32 {
-            lines.push(RouteLine { code: "C", net: network_of(a, l), len: l, rest: format!("is directly connected, {}", i.name) });
+            lines.push(RouteLine {
+                code: "C",
+                net: network_of(a, l),
+                len: l,
+                rest: format!("is directly connected, {}", i.name),
+            });
         }
         lines.push(RouteLine { code: "L", net: a, len: 32, rest: format!("is directly connected, {}", i.name) });
     }
@@ -1059,7 +1121,13 @@ fn show_ip_route(dev: &DeviceState) -> String {
     // Group under the classful major network, as IOS prints it.
     let major = |a: Ipv4Addr| -> (Ipv4Addr, u8) {
         let first = a.octets()[0];
-        let len = if first < 128 { 8 } else if first < 192 { 16 } else { 24 };
+        let len = if first < 128 {
+            8
+        } else if first < 192 {
+            16
+        } else {
+            24
+        };
         (network_of(a, len), len)
     };
     lines.sort_by_key(|r| (u32::from(major(r.net).0), u32::from(r.net), r.len, r.code != "C"));
@@ -1091,7 +1159,8 @@ fn show_ip_route(dev: &DeviceState) -> String {
 
 fn bgp_summary(dev: &DeviceState) -> String {
     let Some(asn) = dev.asn else { return "% BGP not active\n\n".to_owned() };
-    let router_id = dev.running.interfaces.iter().find(|i| i.is_loopback()).and_then(|i| i.ipv4).map_or(dev.mgmt, |(a, _)| a);
+    let router_id =
+        dev.running.interfaces.iter().find(|i| i.is_loopback()).and_then(|i| i.ipv4).map_or(dev.mgmt, |(a, _)| a);
     let mut s = format!("BGP router identifier {router_id}, local AS number {asn}\nBGP table version is 7, main routing table version 7\n");
     let peers: Vec<_> = dev.neighbors.iter().filter(|n| n.peer_asn.is_some() && n.peer_ip.is_some()).collect();
     if peers.is_empty() {
@@ -1104,9 +1173,33 @@ fn bgp_summary(dev: &DeviceState) -> String {
         let up = dev.port_state(&n.local_port).1;
         let msgs = 1000 + n.peer_index * 3;
         if up {
-            let _ = writeln!(s, "{:<16}4 {:>12} {:>7} {:>7} {:>9} {:>4} {:>4} {:<8}{:>9}", ip.to_string(), pa, msgs, msgs + 2, 7, 0, 0, "1w5d", 1);
+            let _ = writeln!(
+                s,
+                "{:<16}4 {:>12} {:>7} {:>7} {:>9} {:>4} {:>4} {:<8}{:>9}",
+                ip.to_string(),
+                pa,
+                msgs,
+                msgs + 2,
+                7,
+                0,
+                0,
+                "1w5d",
+                1
+            );
         } else {
-            let _ = writeln!(s, "{:<16}4 {:>12} {:>7} {:>7} {:>9} {:>4} {:>4} {:<8} {}", ip.to_string(), pa, 0, 0, 1, 0, 0, "never", "Idle");
+            let _ = writeln!(
+                s,
+                "{:<16}4 {:>12} {:>7} {:>7} {:>9} {:>4} {:>4} {:<8} {}",
+                ip.to_string(),
+                pa,
+                0,
+                0,
+                1,
+                0,
+                0,
+                "never",
+                "Idle"
+            );
         }
     }
     s
@@ -1190,12 +1283,15 @@ mod tests {
         let brief = cli.input("show ip interface brief").output;
         let line = brief.lines().find(|l| l.starts_with("GigabitEthernet0/1 ")).expect("row");
         assert!(line.contains("administratively down down"), "{line}");
-        assert!(cli.input("show interfaces GigabitEthernet0/1").output.starts_with("GigabitEthernet0/1 is administratively down, line protocol is down"));
+        assert!(cli
+            .input("show interfaces GigabitEthernet0/1")
+            .output
+            .starts_with("GigabitEthernet0/1 is administratively down, line protocol is down"));
         assert!(!cli.input("show cdp neighbors detail").output.contains("Device ID: R17"));
         assert!(!peer.input("show lldp neighbors detail").output.contains("System Name: R16"));
         let peer_brief = peer.input("show ip interface brief").output;
         let line = peer_brief.lines().find(|l| l.starts_with("GigabitEthernet0/2 ")).expect("row");
-        assert!(line.contains(" up                    down"), "{line}");
+        assert!(line.ends_with("YES NVRAM  down                  down"), "{line}");
         run(&mut cli, &["conf t", "interface GigabitEthernet0/1", "no shutdown", "end"]);
         assert!(peer.input("show lldp neighbors detail").output.contains("System Name: R16"));
     }
@@ -1221,7 +1317,9 @@ mod tests {
         cli.input("conf t");
         let out = cli.input("frobnicate now").output;
         assert!(out.starts_with(&format!("{}^\n", " ".repeat("R15(config)#".len()))), "{out:?}");
-        assert!(cli.input("sh i").output.is_empty(), "still config mode: show is not a config command");
+        assert!(cli.input("sh run").output.contains("% Invalid input"), "config mode: show needs `do`");
+        assert!(cli.input("do sh run").output.contains("Current configuration"));
+        assert_eq!(cli.prompt(), "R15(config)#");
     }
 
     #[test]
@@ -1245,12 +1343,24 @@ mod tests {
         );
         assert_eq!(cli.prompt(), "EDGE-1#");
         let run_cfg = cli.input("show running-config").output;
-        for expected in ["hostname EDGE-1\n", "ntp server 192.0.2.10\n", "snmp-server community s3cret RW\n", "logging host 192.0.2.20\n", "username ops privilege 15 secret 9 ", "ip route 192.0.2.0 255.255.255.0 10.100.0.13\n", "interface Loopback7\n ip address 192.0.2.99 255.255.255.255\n"] {
+        for expected in [
+            "hostname EDGE-1\n",
+            "ntp server 192.0.2.10\n",
+            "snmp-server community s3cret RW\n",
+            "logging host 192.0.2.20\n",
+            "username ops privilege 15 secret 9 ",
+            "ip route 192.0.2.0 255.255.255.0 10.100.0.13\n",
+            "interface Loopback7\n ip address 192.0.2.99 255.255.255.255\n",
+        ] {
             assert!(run_cfg.contains(expected), "missing {expected:?}");
         }
         assert!(!run_cfg.contains("ntp server 10.0.255.1"));
         let routes = cli.input("show ip route").output;
-        assert!(routes.contains("S        192.0.2.0/24 [1/0] via 10.100.0.13") || routes.contains("S        192.0.2.0 [1/0] via 10.100.0.13"), "{routes}");
+        assert!(
+            routes.contains("S        192.0.2.0/24 [1/0] via 10.100.0.13")
+                || routes.contains("S        192.0.2.0 [1/0] via 10.100.0.13"),
+            "{routes}"
+        );
         assert!(routes.contains("Gateway of last resort is 10.0.255.254 to network 0.0.0.0"));
         assert!(routes.contains("is directly connected, GigabitEthernet0/1"));
     }
@@ -1261,7 +1371,10 @@ mod tests {
         assert!(cli.input("show version").output.contains("R20 uptime is "));
         assert!(cli.input("sh ip bgp summ").output.contains("BGP router identifier 10.0.0."));
         assert!(cli.input("show inventory").output.starts_with("NAME: \"IOSv\""));
-        assert!(cli.input("show processes cpu").output.starts_with("CPU utilization for five seconds: 7%/0%; one minute: 7%; five minutes: 7%"));
+        assert!(cli
+            .input("show processes cpu")
+            .output
+            .starts_with("CPU utilization for five seconds: 7%/0%; one minute: 7%; five minutes: 7%"));
         let inc = cli.input("show running-config | include hostname").output;
         assert_eq!(inc, "hostname R20\n");
         assert!(cli.input("show clock").output.starts_with('*'));

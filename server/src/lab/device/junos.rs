@@ -5,8 +5,8 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
 use super::{
-    apply_pipe, lock, network_of, parse_cidr, resolve, secret_hash, split_pipe, Cli, Config, DeviceState, Match,
-    Reply, StaticRoute,
+    apply_pipe, lock, network_of, parse_cidr, resolve, secret_hash, split_pipe, Cli, Config, DeviceState, Match, Reply,
+    StaticRoute,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,7 +307,11 @@ fn edit(c: &mut Config, path: &[&str], delete: bool) -> Result<(), usize> {
             if !delete {
                 c.ntp_servers.push((*s).to_owned());
             }
-            if delete { missing(had) } else { Ok(()) }
+            if delete {
+                missing(had)
+            } else {
+                Ok(())
+            }
         }
         ["system", "syslog", "host", h, ..] => {
             h.parse::<Ipv4Addr>().map_err(|_| 3_usize)?;
@@ -329,7 +333,9 @@ fn edit(c: &mut Config, path: &[&str], delete: bool) -> Result<(), usize> {
             let secret = match rest {
                 ["authentication", "encrypted-password", s] => (*s).to_owned(),
                 ["authentication", "plain-text-password-value", s] => secret_hash(s),
-                ["class", _] | [] => c.users.iter().find(|(n, _)| n == name).map_or_else(|| secret_hash(name), |u| u.1.clone()),
+                ["class", _] | [] => {
+                    c.users.iter().find(|(n, _)| n == name).map_or_else(|| secret_hash(name), |u| u.1.clone())
+                }
                 _ => return Err(4),
             };
             c.users.retain(|(n, _)| n != name);
@@ -612,13 +618,21 @@ fn show_interfaces(dev: &DeviceState, only: Option<&str>) -> String {
         if i.is_loopback() {
             s.push_str("  Type: Loopback, MTU: Unlimited\n  Device flags   : Present Running Loopback\n  Interface flags: SNMP-Traps\n  Link flags     : None\n");
         } else {
-            let _ = writeln!(s, "  Link-level type: Ethernet, MTU: {mtu}, MRU: 1522, LAN-PHY mode, Speed: 1000mbps, BPDU Error: None,");
+            let _ = writeln!(
+                s,
+                "  Link-level type: Ethernet, MTU: {mtu}, MRU: 1522, LAN-PHY mode, Speed: 1000mbps, BPDU Error: None,"
+            );
             s.push_str("  Loop Detect PDU Error: None, Ethernet-Switching Error: None, MAC-REWRITE Error: None, Loopback: Disabled,\n  Source filtering: Disabled, Flow control: Enabled, Auto-negotiation: Enabled, Remote fault: Online\n");
             let _ = writeln!(s, "  Device flags   : Present Running{}", if oper { "" } else { " Down" });
             let _ = writeln!(s, "  Interface flags: {}SNMP-Traps Internal: 0x4000", if admin { "" } else { "Down " });
             s.push_str("  Link flags     : None\n  CoS queues     : 8 supported, 8 maximum usable queues\n");
             let _ = writeln!(s, "  Current address: {mac}, Hardware address: {mac}");
-            let _ = writeln!(s, "  Last flapped   : {} ({})", dev.booted_at.format("%Y-%m-%d %H:%M:%S UTC"), ago(dev.uptime()));
+            let _ = writeln!(
+                s,
+                "  Last flapped   : {} ({})",
+                dev.booted_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                ago(dev.uptime())
+            );
             s.push_str("  Input rate     : 0 bps (0 pps)\n  Output rate    : 0 bps (0 pps)\n  Active alarms  : None\n  Active defects : None\n  Interface transmit statistics: Disabled\n");
         }
         if let Some((a, l)) = i.ipv4 {
@@ -659,7 +673,8 @@ fn show_terse(dev: &DeviceState) -> String {
 }
 
 fn show_lldp(dev: &DeviceState) -> String {
-    let mut s = "Local Interface    Parent Interface    Chassis Id          Port info          System Name\n".to_owned();
+    let mut s =
+        "Local Interface    Parent Interface    Chassis Id          Port info          System Name\n".to_owned();
     for n in dev.visible_neighbors() {
         let m = super::mac_of(n.peer_index, 0);
         let chassis = format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -678,7 +693,11 @@ fn show_route(dev: &DeviceState) -> String {
             .iter()
             .find(|i| i.ipv4.is_some_and(|(a, l)| network_of(a, l) == network_of(r.next_hop, l)))
             .map_or_else(|| "ge-0/0/0.0".to_owned(), |i| format!("{}.0", i.name));
-        entries.push((r.prefix, r.len, format!("*[Static/5] {since}\n                    >  to {} via {via}", r.next_hop)));
+        entries.push((
+            r.prefix,
+            r.len,
+            format!("*[Static/5] {since}\n                    >  to {} via {via}", r.next_hop),
+        ));
     }
     for i in &dev.running.interfaces {
         let Some((a, l)) = i.ipv4 else { continue };
@@ -686,7 +705,11 @@ fn show_route(dev: &DeviceState) -> String {
             continue;
         }
         if l < 32 {
-            entries.push((network_of(a, l), l, format!("*[Direct/0] {since}\n                    >  via {}.0", i.name)));
+            entries.push((
+                network_of(a, l),
+                l,
+                format!("*[Direct/0] {since}\n                    >  via {}.0", i.name),
+            ));
             entries.push((a, 32, format!("*[Local/0] {since}\n                       Local via {}.0", i.name)));
         } else {
             entries.push((a, 32, format!("*[Direct/0] {since}\n                    >  via {}.0", i.name)));
@@ -722,9 +745,29 @@ fn show_bgp(dev: &DeviceState) -> String {
     for n in peers {
         let (Some(ip), Some(asn)) = (n.peer_ip, n.peer_asn) else { continue };
         if dev.port_state(&n.local_port).1 {
-            let _ = writeln!(s, "{:<24}{:>6} {:>10} {:>10} {:>7} {:>7} {:>11} Establ\n  inet.0: 1/1/1/0", ip.to_string(), asn, 1234 + n.peer_index, 1236 + n.peer_index, 0, 0, "1w5d 5:17:00");
+            let _ = writeln!(
+                s,
+                "{:<24}{:>6} {:>10} {:>10} {:>7} {:>7} {:>11} Establ\n  inet.0: 1/1/1/0",
+                ip.to_string(),
+                asn,
+                1234 + n.peer_index,
+                1236 + n.peer_index,
+                0,
+                0,
+                "1w5d 5:17:00"
+            );
         } else {
-            let _ = writeln!(s, "{:<24}{:>6} {:>10} {:>10} {:>7} {:>7} {:>11} Active", ip.to_string(), asn, 0, 0, 0, 1, "5:17");
+            let _ = writeln!(
+                s,
+                "{:<24}{:>6} {:>10} {:>10} {:>7} {:>7} {:>11} Active",
+                ip.to_string(),
+                asn,
+                0,
+                0,
+                0,
+                1,
+                "5:17"
+            );
         }
     }
     s
@@ -783,7 +826,10 @@ mod tests {
         assert!(out.starts_with("Entering configuration mode"));
         assert!(cli.prompt().starts_with("\n[edit]\nnetops@J1# "));
         assert!(cli.input("set interfaces ge-0/0/0 description \"to R25 Gi0/1\"").output.is_empty());
-        assert!(!show_configuration(&lock(&dev), &lock(&dev).running).contains("to R25"));
+        {
+            let g = lock(&dev);
+            assert!(!show_configuration(&g, &g.running).contains("to R25"));
+        }
         assert_eq!(cli.input("commit").output, "commit complete\n");
         let running = cli.input("run show configuration").output;
         assert!(running.contains("    ge-0/0/0 {\n        description \"to R25 Gi0/1\";\n"), "{running}");

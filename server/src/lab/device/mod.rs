@@ -160,10 +160,7 @@ pub struct LabEnv {
 
 impl LabEnv {
     fn is_down(&self, device: usize, port: &str) -> bool {
-        self.down
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&(device, port.to_owned()))
+        self.down.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&(device, port.to_owned()))
     }
     fn publish(&self, device: usize, config: &Config) {
         let mut down = self.down.write().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -286,10 +283,7 @@ impl DeviceState {
             return (admin, admin);
         }
         let oper = admin
-            && self
-                .neighbors
-                .iter()
-                .any(|n| n.local_port == name && !self.env.is_down(n.peer_index, &n.peer_port));
+            && self.neighbors.iter().any(|n| n.local_port == name && !self.env.is_down(n.peer_index, &n.peer_port));
         (admin, oper)
     }
 
@@ -418,11 +412,7 @@ pub fn resolve<T: Copy>(table: &[(&[&str], T)], words: &[&str]) -> Match<T> {
             return Match::Ambiguous;
         }
         candidates = chosen;
-        best = candidates
-            .iter()
-            .find(|&&c| table[c].0.len() == pos + 1)
-            .map(|&c| (table[c].1, pos + 1))
-            .or(best);
+        best = candidates.iter().find(|&&c| table[c].0.len() == pos + 1).map(|&c| (table[c].1, pos + 1)).or(best);
     }
     match best {
         Some((t, i)) => Match::Found(t, i),
