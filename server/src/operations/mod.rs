@@ -105,11 +105,13 @@ impl Engine {
         });
     }
 
-    /// Stops starting new targets of a running operation. The cancel itself is recorded by the
-    /// caller on the aggregate; a run that is not in this process has nothing to stop.
+    /// Stops starting new targets of an operation; the cancel itself is recorded by the caller on
+    /// the aggregate first. An operation with no run in progress here (scheduled, or queued and not
+    /// picked up) is run now: with every target cancelled, the run only records its end.
     pub fn cancel(&self, id: &str) {
-        if let Some(tx) = self.registry().get(id) {
-            let _ = tx.send(true);
+        let running = self.registry().get(id).map(|tx| tx.send(true));
+        if running.is_none() {
+            self.submit(id.to_owned());
         }
     }
 

@@ -374,3 +374,25 @@ async fn a_device_tagged_jump_is_reached_through_the_bastion() {
     assert_eq!(t["status"], "failed");
     assert_eq!(t["summary"], "jump host nowhere is not in the inventory", "{t:#}");
 }
+
+#[tokio::test]
+async fn scheduled_operations_run_at_their_time_and_can_be_cancelled_before() {
+    let (app, _lab) = app_with_lab().await;
+    let r22 = device_id(&app, "R22").await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let op = request(&app, json!({ "kind": "backup", "device_ids": [r22], "scheduled_at": later })).await;
+    assert_eq!(operation(&app, &op).await["operation"]["status"], "scheduled");
+    let res = app.client.post(app.url(&format!("/api/v1/operations/{op}/cancel"))).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    let o = finished(&app, &op, Duration::from_secs(10)).await;
+    assert_eq!(o["operation"]["status"], "cancelled", "{o:#}");
+    assert_eq!(o["targets"][0]["status"], "cancelled");
+
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let started = Instant::now();
+    let op = request(&app, json!({ "kind": "backup", "device_ids": [r22], "scheduled_at": soon })).await;
+    assert_eq!(operation(&app, &op).await["operation"]["status"], "scheduled");
+    let o = finished(&app, &op, Duration::from_secs(30)).await;
+    assert_eq!(o["operation"]["status"], "completed", "{o:#}");
+    assert!(started.elapsed() >= Duration::from_millis(1_500), "ran before its time: {:?}", started.elapsed());
+}
