@@ -199,16 +199,28 @@ pub fn DeviceConfigPage() -> impl IntoView {
         async move { preview_push(id, Some(c), None).await }
     });
 
+    // "Continue" waits for a successful preview: nobody confirms changes they have not seen.
+    let restore_not_ready = not_ready(restore_preview.pending(), restore_preview.value());
+    let candidate_not_ready = not_ready(candidate_preview.pending(), candidate_preview.value());
+
+    // The title lives at page level: a title created inside the data view could be read after a
+    // live refresh disposed that view (a panic in the browser).
+    let title = RwSignal::new("Configuration".to_owned());
+
     view! {
+        <PageTitle text=title/>
         <section class="page" data-testid="device-config-page">
             <Transition fallback=|| view! { <Loading label="Loading configurations…"/> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <ConfigView d ui launching backup_now on_restore/> }.into_any(),
+                        Ok(d) => {
+                            title.set(format!("{} · Configuration", d.summary.hostname));
+                            view! { <ConfigView d ui launching backup_now on_restore/> }.into_any()
+                        }
                         Err(e) => {
                             let id = id.get_untracked();
+                            title.set("Configuration".to_owned());
                             view! {
-                                <PageTitle text="Configuration"/>
                                 <Breadcrumbs items=vec![
                                     ("Inventory".to_owned(), Some("/devices".to_owned())),
                                     ("Device".to_owned(), Some(format!("/devices/{id}"))),
@@ -231,7 +243,7 @@ pub fn DeviceConfigPage() -> impl IntoView {
                 title=Signal::derive(move || format!("Restore version {}?", ui.restore_version.get().unwrap_or_default()))
                 confirm_label="Continue"
                 confirm_id="restore-continue"
-                pending=Signal::derive(move || restore_preview.pending().get() || !matches!(restore_preview.value().get(), Some(Ok(_))))
+                pending=restore_not_ready
                 on_confirm=Callback::new(move |()| {
                     ui.restore_preview_open.set(false);
                     ui.restore_reason_open.set(true);
@@ -285,7 +297,7 @@ pub fn DeviceConfigPage() -> impl IntoView {
                 title="Push the edited configuration?"
                 confirm_label="Continue"
                 confirm_id="candidate-continue"
-                pending=Signal::derive(move || candidate_preview.pending().get() || !matches!(candidate_preview.value().get(), Some(Ok(_))))
+                pending=candidate_not_ready
                 on_confirm=Callback::new(move |()| {
                     ui.candidate_preview_open.set(false);
                     ui.candidate_reason_open.set(true);
@@ -310,6 +322,11 @@ pub fn DeviceConfigPage() -> impl IntoView {
             />
         </section>
     }
+}
+
+/// True until a preview has succeeded.
+fn not_ready(pending: Memo<bool>, value: MappedSignal<Option<Result<PushPreview, AppError>>>) -> Signal<bool> {
+    Signal::derive(move || pending.get() || !matches!(value.get(), Some(Ok(_))))
 }
 
 /// The result of a push preview: the diff and the commands that will be sent.
@@ -361,7 +378,6 @@ fn ConfigView(
         }
     };
     view! {
-        <PageTitle text=format!("{hostname} · Configuration")/>
         <Breadcrumbs items=vec![
             ("Inventory".to_owned(), Some("/devices".to_owned())),
             (hostname.clone(), Some(device_href.clone())),

@@ -77,15 +77,23 @@ pub fn OperationPage() -> impl IntoView {
     });
     let pending = cancel.pending();
 
+    // The title lives at page level: a title created inside the data view could be read after a
+    // live refresh disposed that view (a panic in the browser).
+    let title = RwSignal::new("Operation".to_owned());
+
     view! {
+        <PageTitle text=title/>
         <section class="page" data-testid="operation-page">
             <Transition fallback=|| view! { <Loading label="Loading operation…"/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <OperationView d expanded target_filter cancel_open/> }.into_any(),
+                        Ok(d) => {
+                            title.set(format!("{} · {}", kind_label(&d.operation.kind), d.operation.selection));
+                            view! { <OperationView d expanded target_filter cancel_open/> }.into_any()
+                        }
                         Err(e) => {
+                            title.set("Operation".to_owned());
                             view! {
-                                <PageTitle text="Operation"/>
                                 <Breadcrumbs items=crumbs(&[("Operations", Some("/operations")), ("Operation", None)])/>
                                 <h1>"Operation"</h1>
                                 <ErrorBox error=e/>
@@ -125,7 +133,6 @@ fn OperationView(
     let active = op_active(&op.status);
     let is_config = matches!(op.kind.as_str(), "backup" | "push" | "restore");
     view! {
-        <PageTitle text=title.clone()/>
         <Breadcrumbs items=vec![("Operations".to_owned(), Some("/operations".to_owned())), (title.clone(), None)]/>
         <div class="page-head">
             <h1>
