@@ -236,6 +236,9 @@ pub fn parse_resource_utilization(text: &str) -> Option<Resources> {
 /// `show ip route` (also `all-vrfs`). One row per `via` line.
 #[must_use]
 pub fn parse_ip_route(text: &str) -> Vec<Route> {
+    if text.lines().any(|l| l.trim_start().starts_with("Prefix") && l.contains("Nexthop")) {
+        return parse_ip_route_table(text);
+    }
     let mut out = Vec::new();
     let mut current: Option<(String, Option<String>)> = None;
     for line in lines(text) {
@@ -261,6 +264,49 @@ pub fn parse_ip_route(text: &str) -> Vec<Route> {
             }
         }
         out.push(route);
+    }
+    out
+}
+
+/// The tabular `show ip route` of newer AOS-CX releases (10.09 on): one row per path, columns
+/// Prefix, Nexthop, Interface, VRF(egress), Origin/Type, Distance/Metric, Age; `-` for none.
+fn parse_ip_route_table(text: &str) -> Vec<Route> {
+    let dash = |s: &str| if s == "-" { None } else { Some(s.to_owned()) };
+    let mut vrf = None;
+    let mut out = Vec::new();
+    for line in lines(text) {
+        let t = line.trim();
+        if let Some(v) = key_value(t, "VRF", ':') {
+            vrf = non_empty(v);
+            continue;
+        }
+        let tokens: Vec<&str> = t.split_whitespace().collect();
+        let Some(prefix) = tokens
+            .first()
+            .filter(|p| p.contains('/') && p.split('/').next().is_some_and(|a| a.parse::<std::net::IpAddr>().is_ok()))
+        else {
+            continue;
+        };
+        if tokens.len() < 6 {
+            continue;
+        }
+        let (distance, metric) = tokens[5]
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split_once('/')
+            .map_or((None, None), |(d, m)| (d.parse().ok(), m.parse().ok()));
+        out.push(Route {
+            vrf: vrf.clone(),
+            protocol: tokens[4].to_owned(),
+            prefix: (*prefix).to_owned(),
+            next_hop: dash(tokens[1]),
+            interface: dash(tokens[2]),
+            next_hop_vrf: dash(tokens[3]),
+            distance,
+            metric,
+            age: tokens.get(6).and_then(|a| dash(a)),
+            ..Route::default()
+        });
     }
     out
 }
@@ -302,4 +348,23 @@ pub fn parse_bgp_summary(text: &str) -> Option<BgpSummary> {
         }
     }
     (s.router_id.is_some() || s.local_as.is_some() || !s.neighbors.is_empty()).then_some(s)
+}
+
+#[cfg(test)]
+mod route_table_tests {
+    use super::*;
+
+    #[test]
+    fn the_tabular_route_format_of_newer_releases_parses() {
+        let text = "\nDisplaying ipv4 routes selected for forwarding\n\nOrigin Codes: C - connected, S - static, L - local\n\nVRF: default\n\nPrefix              Nexthop          Interface     VRF(egress)       Origin/ Distance/    Age\n                                                                     Type    Metric\n--------------------------------------------------------------------------------------\n0.0.0.0/0           10.0.0.1         -             -                 S       [1/0]        12d:05h:17m\n10.0.0.0/31         -                1/1/1         -                 C       [0/0]        -\n\nTotal Route Count : 2\n";
+        let routes = parse_ip_route(text);
+        assert_eq!(routes.len(), 2, "{routes:?}");
+        assert_eq!(routes[0].prefix, "0.0.0.0/0");
+        assert_eq!(routes[0].next_hop.as_deref(), Some("10.0.0.1"));
+        assert_eq!(routes[0].protocol, "S");
+        assert_eq!((routes[0].distance, routes[0].metric), (Some(1), Some(0)));
+        assert_eq!(routes[1].interface.as_deref(), Some("1/1/1"));
+        assert_eq!(routes[1].next_hop, None);
+        assert_eq!(routes[1].vrf.as_deref(), Some("default"));
+    }
 }
