@@ -327,9 +327,10 @@ try {
     await P.click('#diff-mode-split');
     const split = P.locator('[data-testid="diff-split"] td.diff-add', { hasText: MARKER });
     await split.first().waitFor({ state: 'visible' });
-    await P.locator('#config-diff').scrollIntoViewIfNeeded();
-    const file = await shot(P, 'config-diff.png');
     await P.click('#diff-mode-unified');
+    await unified.waitFor({ state: 'visible' });
+    await P.evaluate(() => window.scrollTo(0, 0));
+    const file = await shot(P, 'config-diff.png');
     return `versions ${versions.join(', ')}; diff ${before} -> ${after} adds "${MARKER}" (unified and side by side); ${file}`;
   });
 

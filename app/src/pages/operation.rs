@@ -158,7 +158,7 @@ fn OperationView(
         </div>
         <div class="grid-2 grid-wide-left">
             <OperationFacts op=op.clone()/>
-            <SpecPanel spec/>
+            <SpecPanel spec changes_config=matches!(op.kind.as_str(), "push" | "restore")/>
         </div>
         <section class="panel">
             <div class="panel-head">
@@ -237,7 +237,7 @@ fn OperationFacts(op: OperationRow) -> impl IntoView {
 
 /// What was asked for: commands, config lines, restore version, rollback.
 #[component]
-fn SpecPanel(spec: Value) -> impl IntoView {
+fn SpecPanel(spec: Value, changes_config: bool) -> impl IntoView {
     let lines = |key: &str| -> Vec<String> {
         spec.get(key)
             .and_then(Value::as_array)
@@ -248,7 +248,7 @@ fn SpecPanel(spec: Value) -> impl IntoView {
     let config_lines = lines("config_lines");
     let restore = spec.get("restore_version").and_then(Value::as_i64);
     let candidate = spec.get("candidate_hash").and_then(Value::as_str).map(str::to_owned);
-    let rollback = spec.get("rollback_on_failure").and_then(Value::as_bool);
+    let rollback = spec.get("rollback_on_failure").and_then(Value::as_bool).filter(|_| changes_config);
     let nothing = commands.is_empty() && config_lines.is_empty() && restore.is_none() && candidate.is_none();
     view! {
         <section class="panel" id="operation-spec">
