@@ -181,3 +181,5 @@ say "readyz ok after $((SECONDS - t0)) s"
 # ---- the browser test ---------------------------------------------------------------------------------
 export NETLEDGER_URL="$base_url" NETLEDGER_ADMIN_PASSWORD="$password" NETLEDGER_CHROMIUM="$chromium"
 node "$here/e2e.mjs"
+# Operations against the in-process lab: backup, push, diff, restore through the UI.
+node "$here/ops.mjs"
