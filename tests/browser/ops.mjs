@@ -358,6 +358,46 @@ try {
     return `latest version ${latest} is free of ${MARKER}`;
   });
 
+  await step('j', 'launcher preselects ?device=, schedules for tomorrow; cancel records who cancelled', ['d'], async () => {
+    await P.goto(`/operations/new?device=${deviceId}&kind=connectivity`);
+    await waitHydrated(P);
+    await P.waitForSelector(`.picked-list li[data-device-id="${deviceId}"]`, { state: 'visible' });
+    const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 16); // UTC, as labelled
+    await P.fill('#op-schedule', tomorrow);
+    await P.fill('#op-reason', 'browser test: scheduled then cancelled');
+    const op = await startOperation(P, '#op-submit');
+    await P.waitForSelector('#op-status[data-op-status="scheduled"]', { state: 'attached' });
+    await P.click('#cancel-operation');
+    await P.waitForSelector('[data-testid="reason-dialog"] #dialog-reason', { state: 'visible' });
+    await P.fill('#dialog-reason', 'browser test: not needed');
+    await P.click('#dialog-confirm');
+    await P.waitForSelector('#op-status[data-op-status="cancelled"]', { state: 'attached', timeout: NAV_MS });
+    const who = await P.locator('[data-field="cancelled_by"]').innerText();
+    assert(who.includes('admin') && who.includes('not needed'), `cancelled-by shows "${who}"`);
+    assert((await P.locator('#cancel-operation').count()) === 0, 'the cancel button is still shown');
+    return `operation ${op} scheduled at ${tomorrow} UTC, then cancelled: "${who.trim()}"`;
+  });
+
+  await step('k', 'admin: full-config editor loads unmasked text and previews the commands', ['d'], async () => {
+    await openConfig(P, deviceId);
+    await P.click('#candidate-editor > summary');
+    await P.click('#candidate-load');
+    const editor = P.locator('#candidate-text');
+    await editor.waitFor({ state: 'visible' });
+    const text = await editor.inputValue();
+    assert(/hostname\s+\S+/.test(text), 'the candidate has no hostname line');
+    assert(!text.includes('<removed>'), 'the candidate is masked');
+    await editor.fill(text.replace(/^hostname\s+(\S+)$/m, 'hostname $1-edited'));
+    await P.click('#candidate-preview');
+    const dialog = P.locator('[data-testid="confirm-dialog"]');
+    await dialog.locator('[data-testid="preview-commands"]').waitFor({ state: 'visible', timeout: NAV_MS });
+    const commands = await dialog.locator('[data-testid="preview-commands"]').innerText();
+    assert(commands.includes('-edited'), `the preview commands lack the edit:\n${commands}`);
+    await P.keyboard.press('Escape'); // the dialog has the focus: Escape closes it
+    await dialog.waitFor({ state: 'detached' });
+    return `preview: ${commands.split('\n').length} command(s); nothing pushed`;
+  });
+
   if (problems.length) {
     results.push({ id: 'z', title: 'late browser problems', status: 'FAIL', ms: 0, detail: problems.join('; ') });
     console.log('[z] FAIL  browser problems after the last step');

@@ -164,10 +164,11 @@ pub fn ConfirmDialog(
         }
     };
     let confirm_id = StoredValue::new(confirm_id);
+    // The dialog itself takes the focus: the confirm button may still be disabled (a preview
+    // loading), and Escape must work either way.
     Effect::new(move |_| {
         if open.get() {
-            let id = confirm_id.get_value();
-            request_animation_frame(move || crate::components::browser::focus(&id));
+            request_animation_frame(|| crate::components::browser::focus("confirm-dialog"));
         }
     });
     view! {
@@ -175,6 +176,8 @@ pub fn ConfirmDialog(
             <div class="modal-backdrop" on:click=move |_| open.set(false)></div>
             <div
                 class="modal modal-wide"
+                id="confirm-dialog"
+                tabindex="-1"
                 role="dialog"
                 aria-modal="true"
                 aria-labelledby="confirm-title"
