@@ -266,6 +266,14 @@ async fn serve(pool: PgPool, settings: Settings) -> ExitCode {
             admin.username, admin.password
         );
     }
+    if let Some(lab) = app.state.lab.get() {
+        let devices = lab.devices();
+        let first = devices.first().map(|d| format!("{}:{}", d.address, d.port)).unwrap_or_default();
+        println!(
+            "Device lab: {} simulated devices from {first} (tag 'lab' in the inventory; `netledger lab --list` for logins; NETLEDGER_LAB=off to disable)",
+            devices.len()
+        );
+    }
     println!("NetLedger listening on http://{addr}");
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
