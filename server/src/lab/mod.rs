@@ -3,6 +3,24 @@
 //! [`Topology`] says which devices exist and how they are cabled; [`Lab::start`] binds one SSH
 //! listener per device and serves CLIs whose state ([`device::DeviceState`]) survives across
 //! sessions. The CLIs are pure state machines (see [`device`]) so they are tested without sockets.
+//!
+//! A topology file (`netledger lab --topology FILE`, or `NETLEDGER_LAB_TOPOLOGY`) is JSON; every
+//! field but `name` and `platform` has a default (address 127.0.0.1, port 2222, user `netops`,
+//! password `lab-<name>-pw`, enable secret `lab-<name>-en`, the platform's interfaces, cables
+//! addressed out of 10.100.0.0/14):
+//!
+//! ```json
+//! {"seed": "my-lab",
+//!  "devices": [
+//!    {"name": "A", "platform": "cisco_ios", "address": "127.0.9.1", "asn": 65001,
+//!     "fault": {"kind": "slow", "delay_ms": 200}, "cpu": {"kind": "spike", "base": 10, "peak": 95}},
+//!    {"name": "B", "platform": "juniper_junos", "address": "127.0.9.2", "asn": 65002}],
+//!  "links": [{"a": {"device": "A", "interface": "GigabitEthernet0/1"},
+//!             "b": {"device": "B", "interface": "ge-0/0/0"}}]}
+//! ```
+//!
+//! Faults: `auth_failure`, `refuse`, `slow {delay_ms}`, `drop_mid_output`, `garbled`, `hang`.
+//! A device named `bastion` also serves direct-tcpip channels (jump host).
 
 pub mod device;
 pub mod ssh;

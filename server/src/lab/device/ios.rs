@@ -1189,7 +1189,7 @@ fn bgp_summary(dev: &DeviceState) -> String {
         } else {
             let _ = writeln!(
                 s,
-                "{:<16}4 {:>12} {:>7} {:>7} {:>9} {:>4} {:>4} {:<8} {}",
+                "{:<16}4 {:>12} {:>7} {:>7} {:>9} {:>4} {:>4} {:<8} Idle",
                 ip.to_string(),
                 pa,
                 0,
@@ -1197,8 +1197,7 @@ fn bgp_summary(dev: &DeviceState) -> String {
                 1,
                 0,
                 0,
-                "never",
-                "Idle"
+                "never"
             );
         }
     }

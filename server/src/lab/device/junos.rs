@@ -685,7 +685,7 @@ fn show_lldp(dev: &DeviceState) -> String {
 
 fn show_route(dev: &DeviceState) -> String {
     let mut entries: Vec<(Ipv4Addr, u8, String)> = Vec::new();
-    let since = format!("{}", ago(dev.uptime()).trim_end_matches(" ago"));
+    let since = ago(dev.uptime()).trim_end_matches(" ago").to_owned();
     for r in &dev.running.routes {
         let via = dev
             .running

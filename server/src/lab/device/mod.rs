@@ -447,9 +447,8 @@ pub fn apply_pipe(output: &str, pipe: Option<&str>) -> String {
         }
     } else if "count".starts_with(&verb) {
         let _ = writeln!(out, "Count: {} lines", output.lines().count());
-    } else if "no-more".starts_with(&verb) {
-        return output.to_owned();
     } else {
+        // `| no-more` and anything unknown: the output as is.
         return output.to_owned();
     }
     out
