@@ -75,17 +75,26 @@ async fn rust_backups(devices: &[LabDeviceInfo], concurrency: usize) -> Result<R
     let keys: Arc<dyn HostKeyStore> = Arc::new(MemoryHostKeys::new());
     let transport = SshTransport::new(SshConfig { max_sessions: concurrency, ..SshConfig::default() }, keys);
     let started = Instant::now();
-    // At most `concurrency` devices in flight, so a device's time is its own work, not queueing.
-    let results: Vec<Result<(Duration, usize), (String, SshError)>> =
+    // At most `concurrency` devices in flight, so a device's time is its own work, not queueing;
+    // each on its own task so both cores drive sessions.
+    let results: Vec<Result<(Duration, usize), (String, String)>> =
         futures::stream::iter(devices.iter().map(target_of))
             .map(|target| {
                 let transport = transport.clone();
-                async move {
+                let device = target.device_id.clone();
+                let task = tokio::spawn(async move {
                     let t0 = Instant::now();
-                    let mut session = transport.open(&target).await.map_err(|e| (target.device_id.clone(), e))?;
-                    let configs = backup(&mut session).await.map_err(|e| (target.device_id.clone(), e))?;
+                    let mut session = transport.open(&target).await?;
+                    let configs = backup(&mut session).await?;
                     session.close().await;
-                    Ok((t0.elapsed(), configs.running.len() + configs.startup.len()))
+                    Ok::<_, SshError>((t0.elapsed(), configs.running.len() + configs.startup.len()))
+                });
+                async move {
+                    match task.await {
+                        Ok(Ok(done)) => Ok(done),
+                        Ok(Err(e)) => Err((device, e.to_string())),
+                        Err(e) => Err((device, format!("task failed: {e}"))),
+                    }
                 }
             })
             .buffer_unordered(concurrency.max(1))

@@ -299,16 +299,15 @@ impl DeviceSession {
     }
 
     async fn prepare(&mut self, enable_secret: Option<&str>) -> Result<(), SshError> {
-        // An empty line: the reply ends with the prompt, which tells us hostname and mode.
-        self.exchange("", true, Until::Prompt, true).await?;
-        let commands: &[&str] = match self.platform {
-            Platform::CiscoIos => &["terminal length 0", "terminal width 511"],
-            Platform::ArubaAoscx => &["no page"],
-            Platform::JuniperJunos => &["set cli screen-length 0", "set cli screen-width 511"],
+        // Typed ahead in one write, as a person pasting would: the device answers in order, so the
+        // echo of the last line followed by a prompt means all are done, and that prompt tells
+        // hostname and mode. Saves a round trip per line on every connection.
+        let (ahead, last): (&[&str], &str) = match self.platform {
+            Platform::CiscoIos => (&["terminal length 0"], "terminal width 511"),
+            Platform::ArubaAoscx => (&[], "no page"),
+            Platform::JuniperJunos => (&["set cli screen-length 0"], "set cli screen-width 511"),
         };
-        for command in commands {
-            self.exchange(command, true, Until::Prompt, false).await?;
-        }
+        self.exchange_after(ahead, last, true, Until::Prompt, true).await?;
         if self.prompt.mode == Mode::User {
             if let Some(secret) = enable_secret {
                 self.enable(secret).await?;
@@ -373,14 +372,28 @@ impl DeviceSession {
     /// the last line is a prompt of this device, or any prompt of the platform when `any_host`
     /// (the line may rename the device, or the hostname is not yet known).
     async fn exchange(&mut self, line: &str, echo: bool, until: Until, any_host: bool) -> Result<Reply, SshError> {
+        self.exchange_after(&[], line, echo, until, any_host).await
+    }
+
+    /// [`Self::exchange`] with `ahead` sent first in the same write; their replies are skipped.
+    async fn exchange_after(
+        &mut self,
+        ahead: &[&str],
+        line: &str,
+        echo: bool,
+        until: Until,
+        any_host: bool,
+    ) -> Result<Reply, SshError> {
         if let Some(why) = &self.broken {
             return Err(SshError::Disconnected(format!("session unusable: {why}")));
         }
         self.buf.clear();
         let enter = if self.platform == Platform::ArubaAoscx { "\r" } else { "\n" };
         let mut data = Vec::with_capacity(line.len() + 1);
-        data.extend_from_slice(line.as_bytes());
-        data.extend_from_slice(enter.as_bytes());
+        for typed in ahead.iter().chain(std::iter::once(&line)) {
+            data.extend_from_slice(typed.as_bytes());
+            data.extend_from_slice(enter.as_bytes());
+        }
         if let Err(e) = self.channel.data_bytes(data).await {
             let error = session_error("send", &e);
             self.broken = Some(error.to_string());
