@@ -42,10 +42,11 @@ pub fn OperationPage() -> impl IntoView {
     let target_filter = RwSignal::new(String::new());
     let cancel_open = RwSignal::new(false);
 
-    let active = Memo::new(move |_| detail.get().and_then(Result::ok).is_some_and(|d| op_active(&d.operation.status)));
     let poll = StoredValue::new(None::<IntervalHandle>);
+    // An effect (not a memo) reads the resource: effects run only in the browser, after hydration.
     Effect::new(move |_| {
-        let running = active.get();
+        let running =
+            detail.with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).is_some_and(|d| op_active(&d.operation.status)));
         if let Some(h) = poll.get_value() {
             h.clear();
             poll.set_value(None);

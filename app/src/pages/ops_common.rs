@@ -139,6 +139,8 @@ fn scalar_or_pre(v: Value) -> AnyView {
         Value::Bool(b) => view! { <span class="mono">{if b { "yes" } else { "no" }}</span> }.into_any(),
         Value::Number(n) => view! { <span class="mono">{n.to_string()}</span> }.into_any(),
         Value::Null => view! { <span class="muted">"—"</span> }.into_any(),
+        Value::Array(a) if a.is_empty() => view! { <span class="muted">"none"</span> }.into_any(),
+        Value::Object(m) if m.is_empty() => view! { <span class="muted">"none"</span> }.into_any(),
         nested => {
             let text = serde_json::to_string_pretty(&nested).unwrap_or_default();
             view! { <pre class="code small">{text}</pre> }.into_any()
