@@ -32,6 +32,8 @@ fn is_volatile(platform: Platform, line: &str) -> bool {
                 || t.starts_with("! NVRAM config last updated at")
                 || t.starts_with("! No configuration change since last restart")
                 || t.starts_with("ntp clock-period ")
+                // `show startup-config` header: NVRAM usage, not configuration.
+                || (t.starts_with("Using ") && t.contains(" out of ") && t.ends_with(" bytes"))
                 // NX-OS style stamps, seen when IOS-like devices are backed up as IOS.
                 || t.starts_with("!Command:")
                 || t.starts_with("!Time:")
@@ -179,6 +181,9 @@ mod tests {
         let a = "Building configuration...\r\n\r\nCurrent configuration : 1366 bytes\r\n!\r\n! Last configuration change at 18:41:02 UTC Thu Nov 24 2016\r\n!\r\nversion 15.5   \r\nhostname R1\r\nntp clock-period 17179865\r\nend\r\n\r\n\r\n";
         let b = "!\n! NVRAM config last updated at 18:41:05 UTC Thu Nov 24 2016\n!\nversion 15.5\nhostname R1\nend\n";
         assert_eq!(normalize(Platform::CiscoIos, a), normalize(Platform::CiscoIos, b));
+        // `show startup-config` starts with the NVRAM usage.
+        let startup = format!("Using 1366 out of 262144 bytes\n{b}");
+        assert_eq!(normalize(Platform::CiscoIos, &startup), normalize(Platform::CiscoIos, a));
         assert_eq!(normalize(Platform::CiscoIos, b), "version 15.5\nhostname R1\nend\n");
         let j1 = "## Last commit: 2024-01-01 10:00:00 UTC by admin\nversion 21.4R3;\nsystem {\n    host-name r1;\n}\n";
         let j2 = "## Last changed: 2024-02-02 11:00:00 UTC\nversion 21.4R3;\nsystem {\n    host-name r1;\n}\n";

@@ -86,6 +86,8 @@ async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
     for t in op["targets"].as_array().unwrap() {
         assert_eq!(t["details"]["version"], 1, "{t:#}");
         assert_eq!(t["details"]["changed"], true);
+        // A freshly started lab device has saved its config: no running-vs-startup drift.
+        assert_eq!(t["details"]["drift"], false, "{t:#}");
     }
     // Host keys were trusted on first use, one event per device.
     let trusted: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'DeviceHostKeyTrusted'")
@@ -118,6 +120,7 @@ async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
     assert_eq!(t["details"]["report"]["checks"].as_array().unwrap().len(), 4);
     assert!(lab.running_config("R15").unwrap().contains("description changed-by-e2e"));
     assert!(lab.startup_config("R15").unwrap().contains("description changed-by-e2e"), "push saves");
+    assert_eq!(t["details"]["post"]["cpu"], t["details"]["pre"]["cpu"], "steady CPU profile: {t:#}");
     let summary = configs(&app, &r15).await;
     assert_eq!(summary["versions"][0]["version"], 2, "{summary:#}");
 
