@@ -319,3 +319,20 @@ async fn sessions_are_bounded_by_max_sessions() {
     let second = tokio::time::timeout(Duration::from_secs(3), transport.open(&target(&lab, "R16"))).await;
     assert!(matches!(second, Ok(Ok(_))));
 }
+
+#[tokio::test]
+async fn a_slow_reply_times_out_and_the_session_is_retired() {
+    let lab = start_lab().await;
+    let (transport, _) = transport();
+    let mut session = open(&transport, &target(&lab, "R15")).await;
+    lab.set_fault("R15", Some(Fault::Slow { delay_ms: 1_500 })).unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let result = session.run("show version").await;
+    assert!(matches!(result, Err(SshError::Timeout { stage: "command", .. })), "{result:?}");
+    assert!(started.elapsed() < Duration::from_millis(1_400), "the read gave up at the command timeout");
+    // The late reply must not be taken for the next command's: the session refuses further use.
+    assert!(matches!(session.run("show clock").await, Err(SshError::Disconnected(_))));
+
+    lab.set_fault("R16", Some(Fault::AuthFailure)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(transport.open(&target(&lab, "R16")).await, Err(SshError::Auth)));
+}
