@@ -76,6 +76,10 @@ pub struct LabArgs {
     /// A JSON topology file (devices, links, faults) instead of the built-in topology.
     #[arg(long, env = "NETLEDGER_LAB_TOPOLOGY")]
     pub topology: Option<PathBuf>,
+    /// First address and port (device i on address + i); port 0 puts every device on that address
+    /// with an ephemeral port. Default: each device's own address, port 2222.
+    #[arg(long)]
+    pub bind: Option<std::net::SocketAddrV4>,
 }
 
 /// How to reach one running lab device.
@@ -153,6 +157,7 @@ pub fn build_states(topology: &Topology) -> Vec<Arc<Mutex<DeviceState>>> {
 impl Lab {
     /// Binds every device's listener and starts serving.
     pub async fn start(topology: Topology) -> Result<Self, LabError> {
+        raise_open_files_limit(topology.devices.len());
         let states = build_states(&topology);
         let (shutdown, stop) = watch::channel(false);
         let mut devices = Vec::with_capacity(states.len());
@@ -245,13 +250,32 @@ impl Lab {
     }
 }
 
+/// Each device needs a listener plus one socket per session: a 1,000-device lab under load
+/// exceeds the usual soft limit of 1,024 descriptors, so lift the soft limit to the hard one.
+fn raise_open_files_limit(devices: usize) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+    let wanted = u64::try_from(devices).unwrap_or(u64::MAX).saturating_mul(4).saturating_add(1024);
+    if soft >= wanted || soft >= hard {
+        return;
+    }
+    match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+        Ok(()) => info!(from = soft, to = hard, "raised the open files limit for the lab"),
+        Err(e) => tracing::warn!(soft, hard, error = %e, "cannot raise the open files limit"),
+    }
+}
+
 fn topology_from_args(args: &LabArgs) -> Result<Topology, LabError> {
-    match (&args.topology, args.devices) {
+    let topology = match (&args.topology, args.devices) {
         (Some(path), _) => Topology::from_file(path),
         (None, Some(n)) if n >= 1 => Ok(Topology::scaled(n)),
         (None, Some(_)) => Err(LabError::InvalidTopology("--devices must be at least 1".to_owned())),
         (None, None) => Ok(Topology::builtin()),
-    }
+    }?;
+    Ok(match args.bind {
+        Some(bind) => topology.with_bind(*bind.ip(), bind.port()),
+        None => topology,
+    })
 }
 
 /// `netledger lab`: list the devices, or serve them until Ctrl-C.
@@ -291,6 +315,13 @@ pub async fn run_cli(args: LabArgs) -> ExitCode {
     };
     let first = lab.devices().first().map(|d| format!("{}:{}", d.address, d.port)).unwrap_or_default();
     eprintln!("lab: {} devices up (first at {first}); Ctrl-C to stop", lab.devices().len());
+    if args.bind.is_some_and(|b| b.port() == 0) {
+        // Ephemeral ports are only known now: list them for outside tools.
+        let mut err = std::io::stderr().lock();
+        for d in lab.devices() {
+            let _ = writeln!(err, "{}", serde_json::to_string(&d).unwrap_or_default());
+        }
+    }
     let _ = tokio::signal::ctrl_c().await;
     lab.shutdown().await;
     ExitCode::SUCCESS
