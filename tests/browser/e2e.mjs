@@ -216,7 +216,7 @@ try {
     await A.selectOption('#platform', 'cisco_ios');
     await A.fill('#site', 'Lab');
     await A.fill('#group', 'emea/lab/core');
-    await A.fill('#tags', 'core, lab');
+    await A.fill('#tags', 'core, e2e');
     if (passed.has('b')) {
       const sel = `#device-table tr[data-hostname="${HOSTNAME}"]`;
       // Generous here; the 3 s limit is checked against the save's answer in step f.

@@ -68,15 +68,23 @@ pub fn DevicePage() -> impl IntoView {
         None => {}
     });
 
+    // The title lives at page level: one created inside the data view could be read after a live
+    // refresh disposed that view (a panic in the browser).
+    let title = RwSignal::new("Device".to_owned());
+
     view! {
+        <PageTitle text=title/>
         <section class="page" data-testid="device-page">
             <Transition fallback=|| view! { <Loading label="Loading device…"/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <DeviceView d decommission_open restore_open run_op/> }.into_any(),
+                        Ok(d) => {
+                            title.set(d.device.hostname.clone());
+                            view! { <DeviceView d decommission_open restore_open run_op/> }.into_any()
+                        }
                         Err(e) => {
+                            title.set("Device".to_owned());
                             view! {
-                                <PageTitle text="Device"/>
                                 <Breadcrumbs items=crumbs(&[("Inventory", Some("/devices")), ("Device", None)])/>
                                 <h1>"Device"</h1>
                                 <ErrorBox error=e/>
@@ -128,7 +136,6 @@ fn DeviceView(
     let hostname = device.hostname.clone();
     let audit_href = href_with("/audit", &[("device", id.clone())]);
     view! {
-        <PageTitle text=hostname.clone()/>
         <Breadcrumbs items=vec![("Inventory".to_owned(), Some("/devices".to_owned())), (hostname.clone(), None)]/>
         <div class="page-head">
             <h1>

@@ -88,7 +88,10 @@ pub fn EditDevicePage() -> impl IntoView {
             }
         },
     );
+    // Page level, not inside the live-refreshed view (see DevicePage).
+    let title = RwSignal::new("Edit device".to_owned());
     view! {
+        <PageTitle text=title/>
         <section class="page narrow" data-testid="device-edit">
             <Transition fallback=|| view! { <Loading label="Loading device…"/> }>
                 {move || Suspend::new(async move {
@@ -100,8 +103,8 @@ pub fn EditDevicePage() -> impl IntoView {
                             let changed = move || {
                                 matches!(latest.get(), Some(Ok(Some(v))) if v != loaded_version)
                             };
+                            title.set(format!("Edit {}", row.hostname));
                             view! {
-                                <PageTitle text=format!("Edit {}", row.hostname)/>
                                 <Breadcrumbs items=vec![
                                     ("Inventory".to_owned(), Some("/devices".to_owned())),
                                     (row.hostname.clone(), Some(device_href.clone())),
@@ -127,8 +130,8 @@ pub fn EditDevicePage() -> impl IntoView {
                                 .into_any()
                         }
                         Err(e) => {
+                            title.set("Edit device".to_owned());
                             view! {
-                                <PageTitle text="Edit device"/>
                                 <Breadcrumbs items=crumbs(&[("Inventory", Some("/devices")), ("Edit", None)])/>
                                 <h1>"Edit device"</h1>
                                 <ErrorBox error=e/>
