@@ -8,8 +8,8 @@ pub mod config;
 pub mod device;
 pub mod identity;
 pub mod metadata;
-pub mod parse;
 pub mod operation;
+pub mod parse;
 pub mod validation;
 
 pub use validation::{FieldError, FieldErrors};

@@ -94,6 +94,9 @@ async fn every_supported_command_of_the_lab_parses_and_matches_its_state() {
     for (name, platform) in [("R15", Platform::CiscoIos), ("SW1", Platform::ArubaAoscx), ("J1", Platform::JuniperJunos)]
     {
         let parsed = outputs(&lab, &transport, name, &mut problems).await;
+        if parsed.len() != commands(platform).len() {
+            problems.push(format!("{name}: {} of {} commands parsed", parsed.len(), commands(platform).len()));
+        }
         for (command, p) in &parsed {
             seen += 1;
             let mut check = |ok: bool, what: String| {

@@ -55,10 +55,9 @@ impl Role {
         use Permission as P;
         match self {
             Self::Admin => true,
-            Self::Engineer => matches!(
-                p,
-                P::ReadInventory | P::ManageDevices | P::ReadAudit | P::RunOperations | P::ChangeConfig
-            ),
+            Self::Engineer => {
+                matches!(p, P::ReadInventory | P::ManageDevices | P::ReadAudit | P::RunOperations | P::ChangeConfig)
+            }
             Self::Viewer => matches!(p, P::ReadInventory),
             Self::Auditor => matches!(p, P::ReadInventory | P::ReadAudit),
         }

@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use server::lab::{CpuProfile, Fault, Lab, Topology};
+use server::lab::{Fault, Lab, Topology};
 
 use crate::helpers::{spawn_app, TestApp};
 

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use cqrs_es::AggregateError;
 use domain::archive::ConfigArchive;
 use domain::device::Device;
-use domain::operation::Operation;
 use domain::identity::User;
 use domain::metadata::EventMetadata;
+use domain::operation::Operation;
 use postgres_es::{postgres_snapshot_cqrs, PostgresCqrs};
 use sqlx::{PgPool, Postgres, Row};
 
