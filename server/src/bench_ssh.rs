@@ -133,7 +133,9 @@ async fn netmiko_backups(devices: &[LabDeviceInfo]) -> Result<Value, String> {
         input.extend_from_slice(line.to_string().as_bytes());
         input.push(b'\n');
     }
-    let mut child = tokio::process::Command::new("python3")
+    // The Python that has netmiko: scripts/setup installs it in a venv and exports NETLEDGER_PYTHON.
+    let python = std::env::var("NETLEDGER_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let mut child = tokio::process::Command::new(&python)
         .arg(&script)
         .arg("--workers")
         .arg(NETMIKO_WORKERS.to_string())
@@ -142,7 +144,7 @@ async fn netmiko_backups(devices: &[LabDeviceInfo]) -> Result<Value, String> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot run python3 {script}: {e}"))?;
+        .map_err(|e| format!("cannot run {python} {script}: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin.write_all(&input).await.map_err(|e| format!("writing to netmiko bench: {e}"))?;
     }

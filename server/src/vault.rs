@@ -139,6 +139,13 @@ impl Vault {
         Ok(())
     }
 
+    /// Ids, purposes and update times of stored credentials (never the secrets).
+    pub async fn list_credentials(&self) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>, VaultError> {
+        let rows =
+            sqlx::query("SELECT id, purpose, updated_at FROM vault_secrets ORDER BY id").fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| (r.get("id"), r.get("purpose"), r.get("updated_at"))).collect())
+    }
+
     pub async fn credential(&self, id: &str) -> Result<Option<Credential>, VaultError> {
         let Some(row) = sqlx::query("SELECT nonce, ciphertext FROM vault_secrets WHERE id = $1")
             .bind(id)

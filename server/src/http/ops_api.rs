@@ -34,6 +34,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/api/v1/devices/{id}/configs/diff", get(diff))
         .route("/api/v1/devices/{id}/configs/preview", post(preview))
         .route("/api/v1/devices/{id}/configs/{version}", get(config_text))
+        .route("/api/v1/credentials", get(list_credentials))
+        .route("/api/v1/credentials/{id}", axum::routing::put(put_credential))
         .route("/api/v1/lab/devices", get(lab_devices))
         .route("/api/v1/lab/devices/{name}", post(lab_change))
 }
@@ -231,4 +233,57 @@ async fn lab_change(
 ) -> ApiResult<StatusCode> {
     crate::backend::lab::change(&s, &u.context(), &name, change)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A device login to store in the vault; a device's `credential_ref` names it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    enable_secret: Option<String>,
+}
+
+fn valid_credential_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+}
+
+async fn put_credential(
+    State(s): State<Arc<AppState>>,
+    u: ApiUser,
+    Path(id): Path<String>,
+    Json(b): Json<CredentialBody>,
+) -> ApiResult<StatusCode> {
+    // Writing a secret is as sensitive as reading one.
+    app::ssr::require_role(&u.user, domain::identity::Permission::ViewSecrets)?;
+    let mut errors = domain::FieldErrors::default();
+    if !valid_credential_id(&id) {
+        errors.push("id", "1 to 100 letters, digits, '-', '_', '.', ':'");
+    }
+    if b.username.trim().is_empty() || b.username.len() > 100 {
+        errors.push("username", "is required (at most 100 characters)");
+    }
+    if b.password.is_empty() || b.password.len() > 1_000 {
+        errors.push("password", "is required (at most 1,000 characters)");
+    }
+    if !errors.is_empty() {
+        return Err(ApiError(AppError::Invalid(errors)));
+    }
+    let cred = crate::vault::Credential {
+        username: b.username.trim().to_owned(),
+        password: b.password,
+        enable_secret: b.enable_secret.filter(|e| !e.is_empty()),
+    };
+    s.vault.put_credential(&id, "device", &cred).await.map_err(internal)?;
+    tracing::info!(actor = %u.user.username, credential = %id, "credential stored in the vault");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_credentials(State(s): State<Arc<AppState>>, u: ApiUser) -> ApiResult<Json<Vec<Value>>> {
+    app::ssr::require_role(&u.user, domain::identity::Permission::ManageDevices)?;
+    let rows = s.vault.list_credentials().await.map_err(internal)?;
+    Ok(Json(
+        rows.into_iter().map(|(id, purpose, at)| json!({ "id": id, "purpose": purpose, "updated_at": at })).collect(),
+    ))
 }

@@ -399,3 +399,54 @@ async fn scheduled_operations_run_at_their_time_and_can_be_cancelled_before() {
     assert_eq!(o["operation"]["status"], "completed", "{o:#}");
     assert!(started.elapsed() >= Duration::from_millis(1_500), "ran before its time: {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn credentials_are_stored_encrypted_and_used_by_operations() {
+    let (app, lab) = app_with_lab().await;
+    let r23 = device_id(&app, "R23").await;
+    let info = lab.devices().into_iter().find(|d| d.name == "R23").unwrap();
+    let res = app
+        .client
+        .put(app.url("/api/v1/credentials/ops-r23"))
+        .json(&json!({ "username": info.username, "password": info.password, "enable_secret": info.enable_secret }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/devices/{r23}")))
+        .json(&json!({ "credential_ref": "ops-r23" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let op = request(&app, json!({ "kind": "connectivity", "device_ids": [r23] })).await;
+    let op = finished(&app, &op, Duration::from_secs(30)).await;
+    let t = target(&op, "R23");
+    assert!(t["details"]["ssh_login_ms"].is_number(), "{t:#}");
+    // The secret is not stored in clear, nor anywhere in the event log.
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT ciphertext FROM vault_secrets WHERE id = 'ops-r23'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains(&info.password));
+    let leaks: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE payload::text LIKE '%' || $1 || '%'")
+        .bind(&info.password)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(leaks, 0);
+    let list: Value = app.client.get(app.url("/api/v1/credentials")).send().await.unwrap().json().await.unwrap();
+    assert!(list.as_array().unwrap().iter().any(|c| c["id"] == "ops-r23"));
+    assert!(!list.to_string().contains(&info.password));
+    // Bad input is a clear 400.
+    let res = app
+        .client
+        .put(app.url("/api/v1/credentials/bad%20id"))
+        .json(&json!({ "username": "", "password": "" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}
