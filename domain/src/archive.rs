@@ -3,8 +3,7 @@
 //! Events carry content hashes, never configuration text: configurations hold secrets, and the
 //! log is kept forever and shown to auditors. The text lives in a content-addressed blob store.
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,24 +84,7 @@ impl ConfigArchive {
     }
 }
 
-impl Aggregate for ConfigArchive {
-    const TYPE: &'static str = "config_archive";
-    type Command = ArchiveCommand;
-    type Event = ArchiveEvent;
-    type Error = ArchiveError;
-    type Services = ();
-
-    async fn handle(&mut self, command: Self::Command, _: &(), sink: &EventSink<Self>) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
-        self.evolve(event);
-    }
-}
+decider_aggregate!(ConfigArchive, "config_archive", ArchiveCommand, ArchiveEvent, ArchiveError);
 
 #[cfg(test)]
 mod tests {

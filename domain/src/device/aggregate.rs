@@ -1,7 +1,6 @@
 //! The `Device` aggregate: decides which events a command produces; `apply` only evolves state.
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -182,24 +181,7 @@ impl Device {
     }
 }
 
-impl Aggregate for Device {
-    const TYPE: &'static str = "device";
-    type Command = DeviceCommand;
-    type Event = DeviceEvent;
-    type Error = DeviceError;
-    type Services = ();
-
-    async fn handle(&mut self, command: Self::Command, _: &(), sink: &EventSink<Self>) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
-        self.evolve(event);
-    }
-}
+decider_aggregate!(Device, "device", DeviceCommand, DeviceEvent, DeviceError);
 
 #[cfg(test)]
 mod tests {

@@ -3,8 +3,7 @@
 
 use std::fmt;
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::role::Role;
@@ -228,24 +227,7 @@ impl User {
     }
 }
 
-impl Aggregate for User {
-    const TYPE: &'static str = "user";
-    type Command = UserCommand;
-    type Event = UserEvent;
-    type Error = UserError;
-    type Services = ();
-
-    async fn handle(&mut self, command: Self::Command, _: &(), sink: &EventSink<Self>) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
-        self.evolve(event);
-    }
-}
+decider_aggregate!(User, "user", UserCommand, UserEvent, UserError);
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -336,24 +335,7 @@ impl Operation {
     }
 }
 
-impl Aggregate for Operation {
-    const TYPE: &'static str = "operation";
-    type Command = OperationCommand;
-    type Event = OperationEvent;
-    type Error = OperationError;
-    type Services = ();
-
-    async fn handle(&mut self, command: Self::Command, _: &(), sink: &EventSink<Self>) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
-    }
-
-    fn apply(&mut self, event: Self::Event) {
-        self.evolve(event);
-    }
-}
+decider_aggregate!(Operation, "operation", OperationCommand, OperationEvent, OperationError);
 
 #[cfg(test)]
 mod tests {

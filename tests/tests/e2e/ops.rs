@@ -19,15 +19,7 @@ async fn app_with_lab() -> (TestApp, Lab) {
 }
 
 async fn device_id(app: &TestApp, hostname: &str) -> String {
-    let page: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/devices?q={hostname}&tag=lab")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(app, &format!("/api/v1/devices?q={hostname}&tag=lab")).await;
     page["items"]
         .as_array()
         .unwrap()
@@ -39,6 +31,14 @@ async fn device_id(app: &TestApp, hostname: &str) -> String {
         .to_owned()
 }
 
+async fn get_json(app: &TestApp, path: &str) -> Value {
+    let res = app.client.get(app.url(path)).send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert!(status.is_success(), "GET {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: {e}: {text}"))
+}
+
 async fn request(app: &TestApp, body: Value) -> String {
     let res = app.client.post(app.url("/api/v1/operations")).json(&body).send().await.unwrap();
     let status = res.status();
@@ -48,7 +48,7 @@ async fn request(app: &TestApp, body: Value) -> String {
 }
 
 async fn operation(app: &TestApp, id: &str) -> Value {
-    app.client.get(app.url(&format!("/api/v1/operations/{id}"))).send().await.unwrap().json().await.unwrap()
+    get_json(app, &format!("/api/v1/operations/{id}")).await
 }
 
 /// Polls until the operation is finished (and its read model caught up).
@@ -70,7 +70,7 @@ fn target<'a>(op: &'a Value, hostname: &str) -> &'a Value {
 }
 
 async fn configs(app: &TestApp, device: &str) -> Value {
-    app.client.get(app.url(&format!("/api/v1/devices/{device}/configs"))).send().await.unwrap().json().await.unwrap()
+    get_json(app, &format!("/api/v1/devices/{device}/configs")).await
 }
 
 #[tokio::test]
@@ -125,15 +125,7 @@ async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
     assert_eq!(summary["versions"][0]["version"], 2, "{summary:#}");
 
     // 4. The diff between the versions shows the change, unified and side by side.
-    let diff: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/devices/{r15}/configs/diff?from=1&to=2")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let diff: Value = get_json(&app, &format!("/api/v1/devices/{r15}/configs/diff?from=1&to=2")).await;
     assert!(diff["unified"].as_str().unwrap().contains("+ description changed-by-e2e"), "{diff:#}");
     assert!(diff["rows"].as_array().unwrap().iter().any(|r| r["kind"] == "insert" || r["kind"] == "replace"));
     assert_eq!(diff["added"], 1);
@@ -159,28 +151,12 @@ async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
     let op = finished(&app, &restore, Duration::from_secs(30)).await;
     assert_eq!(target(&op, "R15")["status"], "succeeded", "{op:#}");
     assert!(!lab.running_config("R15").unwrap().contains("changed-by-e2e"));
-    let v1: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/devices/{r15}/configs/1?reveal=true")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v1: Value = get_json(&app, &format!("/api/v1/devices/{r15}/configs/1?reveal=true")).await;
     let now = domain::config::normalize(domain::device::Platform::CiscoIos, &lab.running_config("R15").unwrap());
     assert_eq!(now, v1["text"].as_str().unwrap(), "restored running config equals version 1");
 
     // Secrets are masked by default.
-    let masked: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/devices/{r15}/configs/1")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let masked: Value = get_json(&app, &format!("/api/v1/devices/{r15}/configs/1")).await;
     assert_eq!(masked["masked"], true);
     assert!(masked["text"].as_str().unwrap().contains(domain::config::SECRET_MASK), "{masked:#}");
 }
@@ -437,7 +413,7 @@ async fn credentials_are_stored_encrypted_and_used_by_operations() {
         .await
         .unwrap();
     assert_eq!(leaks, 0);
-    let list: Value = app.client.get(app.url("/api/v1/credentials")).send().await.unwrap().json().await.unwrap();
+    let list: Value = get_json(&app, "/api/v1/credentials").await;
     assert!(list.as_array().unwrap().iter().any(|c| c["id"] == "ops-r23"));
     assert!(!list.to_string().contains(&info.password));
     // Bad input is a clear 400.
