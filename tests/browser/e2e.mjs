@@ -8,69 +8,32 @@
 // Env: NETLEDGER_URL (http://127.0.0.1:PORT), NETLEDGER_ADMIN_PASSWORD, NETLEDGER_CHROMIUM,
 //      NETLEDGER_SCREENSHOT_DIR (default <repo>/docs/screenshots), NETLEDGER_E2E_TIMEOUT_MS.
 
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  ACTION_MS,
+  BASE,
+  NAV_MS,
+  assert,
+  harness,
+  ms,
+  now,
+  plain,
+  shot,
+  signIn,
+  waitHydrated,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
-const BASE = (process.env.NETLEDGER_URL || '').replace(/\/$/, '');
-const PASSWORD = process.env.NETLEDGER_ADMIN_PASSWORD || '';
-const EXECUTABLE = process.env.NETLEDGER_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.NETLEDGER_SCREENSHOT_DIR || path.join(repoRoot, 'docs', 'screenshots');
 const OVERALL_MS = Number(process.env.NETLEDGER_E2E_TIMEOUT_MS || 240_000);
-const ACTION_MS = 15_000;
-const NAV_MS = 30_000;
 const LIVE_MS = 3_000; // acceptance: B sees the new row within 3 s of the save
 const VIEWPORT = { width: 1280, height: 800 };
+const h = harness('e2e', OVERALL_MS);
+const ORIGIN = h.origin;
+const allowed = h.allowed;
+const passed = h.passed;
+const step = h.step;
 
-if (!BASE || !PASSWORD) {
-  console.error('e2e: NETLEDGER_URL and NETLEDGER_ADMIN_PASSWORD must be set (run tests/browser/run.sh)');
-  process.exit(2);
-}
-const ORIGIN = new URL(BASE).origin;
-
-// A hard stop for anything that hangs outside Playwright's own timeouts.
-const watchdog = setTimeout(() => {
-  console.error(`e2e: FAILED: overall timeout of ${OVERALL_MS} ms exceeded`);
-  process.exit(1);
-}, OVERALL_MS);
-watchdog.unref();
-
-const now = () => performance.now();
-const ms = (t) => `${Math.round(t)} ms`;
 const suffix = Math.random().toString(36).slice(2, 8);
 const HOSTNAME = `R15-${suffix}`;
 const XSS_NOTES = '<img src=x onerror=window.__xss=1>';
-
-// ---- problems seen by the browser, attributed to the step that is running ---------------------------
-let problems = [];
-const allowed = []; // predicates for responses a step provokes on purpose
-
-function watch(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    // Chromium also logs every failed load as a console error; a provoked response is allowed for both.
-    if (allowed.some((a) => a.console && a.console(text))) return;
-    const loc = msg.location();
-    problems.push(`[${label}] console error: ${text}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-  });
-  page.on('pageerror', (err) => problems.push(`[${label}] uncaught page error: ${err.stack || err.message}`));
-  page.on('response', (res) => {
-    let origin;
-    try {
-      origin = new URL(res.url()).origin;
-    } catch {
-      return;
-    }
-    if (origin !== ORIGIN || res.status() < 400) return;
-    if (allowed.some((a) => a.response && a.response(res))) return;
-    problems.push(`[${label}] HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
-  });
-  page.on('crash', () => problems.push(`[${label}] page crashed`));
-}
 
 // The register_device server function (leptos: POST /api/register_device<hash>), same origin.
 function isRegister(url) {
@@ -78,97 +41,11 @@ function isRegister(url) {
   return u.origin === ORIGIN && /register_device/i.test(u.pathname);
 }
 
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-async function waitHydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached', timeout: NAV_MS });
-}
-
-async function shot(page, name) {
-  const file = path.join(SHOTS, name);
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
-  const rel = path.relative(repoRoot, file);
-  return rel.startsWith('..') ? file : rel;
-}
-
-// Playwright's messages carry ANSI colours even when piped.
-const plain = (s) => String(s).replace(/\x1b\[[0-9;]*m/g, '');
-
-async function signIn(page) {
-  await page.fill('#username', 'admin');
-  await page.fill('#password', PASSWORD);
-  const before = page.url();
-  await Promise.all([page.waitForURL((u) => u.href !== before, { timeout: NAV_MS }), page.click('#sign-in')]);
-  const url = new URL(page.url());
-  if (url.pathname === '/login') {
-    const box = page.locator('[data-testid="login-error"]');
-    const why = (await box.count()) ? ` ("${(await box.first().innerText()).trim()}")` : '';
-    throw new Error(`sign-in failed: back on ${url.pathname}${url.search}${why}`);
-  }
-  assert(url.pathname !== '/account/password', 'sign-in led to the forced password change (reset-password --password-stdin should not force one)');
-}
-
-// ---- the runner ----------------------------------------------------------------------------------------
-const results = []; // { id, title, status, ms, detail }
-const passed = new Set();
-
-async function step(id, title, deps, fn) {
-  const missing = deps.filter((d) => !passed.has(d));
-  if (missing.length) {
-    results.push({ id, title, status: 'SKIP', ms: 0, detail: `needs step ${missing.join(', ')}` });
-    console.log(`[${id}] SKIP  ${title}: needs step ${missing.join(', ')}`);
-    return;
-  }
-  problems = [];
-  const t0 = now();
-  let detail = '';
-  let error = null;
-  try {
-    detail = (await fn()) || '';
-  } catch (e) {
-    error = e;
-  }
-  const took = now() - t0;
-  const seen = problems.splice(0);
-  if (!error && seen.length) error = new Error(`${seen.length} browser problem(s)`);
-  const status = error ? 'FAIL' : 'PASS';
-  results.push({ id, title, status, ms: took, detail: error ? plain(error.message) : detail });
-  if (!error) passed.add(id);
-  console.log(`[${id}] ${status}  ${title} (${ms(took)})${detail && !error ? `: ${detail}` : ''}`);
-  if (error) {
-    console.log(`      ${plain(error.message).trim().split('\n').join('\n      ')}`);
-    for (const p of seen) console.log(`      ${p}`);
-  }
-}
-
 // ---- the scenario ---------------------------------------------------------------------------------------
-mkdirSync(SHOTS, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: EXECUTABLE,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await h.launch();
 console.log(`e2e: ${browser.version()} against ${BASE}; device ${HOSTNAME}`);
-
-const ctxA = await browser.newContext({ viewport: VIEWPORT, baseURL: BASE });
-const ctxB = await browser.newContext({ viewport: VIEWPORT, baseURL: BASE });
-const A = await ctxA.newPage();
-const B = await ctxB.newPage();
-for (const [p, label] of [[A, 'A'], [B, 'B']]) {
-  p.setDefaultTimeout(ACTION_MS);
-  p.setDefaultNavigationTimeout(NAV_MS);
-  watch(p, label);
-}
+const A = await h.page(browser, VIEWPORT, 'A');
+const B = await h.page(browser, VIEWPORT, 'B');
 
 let bNavigations = 0;
 let bUrl = '';
@@ -347,20 +224,8 @@ try {
     }
   });
 
-  // Problems that surfaced after the last step (B's stream, late responses) count too.
-  if (problems.length) {
-    results.push({ id: 'z', title: 'late browser problems', status: 'FAIL', ms: 0, detail: problems.join('; ') });
-    console.log('[z] FAIL  browser problems after the last step');
-    for (const p of problems) console.log(`      ${p}`);
-  }
 } finally {
   await browser.close().catch(() => {});
 }
 
-const count = (s) => results.filter((r) => r.status === s).length;
-console.log('');
-console.log('e2e summary:');
-for (const r of results) console.log(`  [${r.id}] ${r.status.padEnd(4)} ${ms(r.ms).padStart(8)}  ${r.title}`);
-console.log(`${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`);
-clearTimeout(watchdog);
-process.exit(count('PASS') === results.length ? 0 : 1);
+h.finish();

@@ -1,6 +1,6 @@
 // NetLedger browser test of network operations against the built-in device lab (issue 4).
 //
-// playwright-core drives Debian's Chromium, as in e2e.mjs (whose helpers are copied here). Scenario:
+// playwright-core drives Debian's Chromium, with the shared harness.mjs. Scenario:
 // back up every device tagged `lab` from the launcher, follow the operation to completion, change an
 // interface description on R15 through the device's Configuration tab (config lines push), back up
 // again, see the new version and its diff, restore the previous version and check the change is gone.
@@ -11,94 +11,28 @@
 //      NETLEDGER_OPS_DEVICE (default R15).
 // The server must run with the lab on (NETLEDGER_LAB=on), so lab devices are in the inventory.
 
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  BASE,
+  NAV_MS,
+  assert,
+  harness,
+  ms,
+  plain,
+  shot,
+  signIn,
+  waitHydrated,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
-const BASE = (process.env.NETLEDGER_URL || process.env.BASE_URL || '').replace(/\/$/, '');
-const PASSWORD = process.env.NETLEDGER_ADMIN_PASSWORD || '';
-const EXECUTABLE = process.env.NETLEDGER_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.NETLEDGER_SCREENSHOT_DIR || path.join(repoRoot, 'docs', 'screenshots');
 const OVERALL_MS = Number(process.env.NETLEDGER_OPS_TIMEOUT_MS || 600_000);
 const DEVICE = process.env.NETLEDGER_OPS_DEVICE || 'R15';
-const ACTION_MS = 15_000;
-const NAV_MS = 30_000;
 const OP_MS = 180_000; // one operation, start to finish
 const VIEWPORT = { width: 1280, height: 900 };
 const MARKER = 'changed-by-browser-test';
 const LINES = ['interface GigabitEthernet0/1', ` description ${MARKER}`];
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
-if (!BASE || !PASSWORD) {
-  console.error('ops: NETLEDGER_URL and NETLEDGER_ADMIN_PASSWORD must be set (run tests/browser/run.sh)');
-  process.exit(2);
-}
-const ORIGIN = new URL(BASE).origin;
-
-const watchdog = setTimeout(() => {
-  console.error(`ops: FAILED: overall timeout of ${OVERALL_MS} ms exceeded`);
-  process.exit(1);
-}, OVERALL_MS);
-watchdog.unref();
-
-const now = () => performance.now();
-const ms = (t) => `${Math.round(t)} ms`;
-
-// ---- problems seen by the browser, attributed to the step that is running ---------------------------
-let problems = [];
-
-function watch(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const loc = msg.location();
-    problems.push(`[${label}] console error: ${msg.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-  });
-  page.on('pageerror', (err) => problems.push(`[${label}] uncaught page error: ${err.stack || err.message}`));
-  page.on('response', (res) => {
-    let origin;
-    try {
-      origin = new URL(res.url()).origin;
-    } catch {
-      return;
-    }
-    if (origin !== ORIGIN || res.status() < 400) return;
-    problems.push(`[${label}] HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
-  });
-  page.on('crash', () => problems.push(`[${label}] page crashed`));
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-async function waitHydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { state: 'attached', timeout: NAV_MS });
-}
-
-async function shot(page, name) {
-  const file = path.join(SHOTS, name);
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
-  const rel = path.relative(repoRoot, file);
-  return rel.startsWith('..') ? file : rel;
-}
-
-const plain = (s) => String(s).replace(/\x1b\[[0-9;]*m/g, '');
-
-async function signIn(page) {
-  await page.fill('#username', 'admin');
-  await page.fill('#password', PASSWORD);
-  const before = page.url();
-  await Promise.all([page.waitForURL((u) => u.href !== before, { timeout: NAV_MS }), page.click('#sign-in')]);
-  const url = new URL(page.url());
-  if (url.pathname === '/login') {
-    const box = page.locator('[data-testid="login-error"]');
-    const why = (await box.count()) ? ` ("${(await box.first().innerText()).trim()}")` : '';
-    throw new Error(`sign-in failed: back on ${url.pathname}${url.search}${why}`);
-  }
-}
+const h = harness('ops', OVERALL_MS);
+const step = h.step;
 
 // Same-origin JSON GET with the page's session cookie.
 async function api(page, url) {
@@ -160,61 +94,10 @@ async function openConfig(page, id) {
   await page.waitForSelector('[data-testid="device-config-page"] #config-hostname', { state: 'visible' });
 }
 
-// ---- the runner ----------------------------------------------------------------------------------------
-const results = [];
-const passed = new Set();
-
-async function step(id, title, deps, fn) {
-  const missing = deps.filter((d) => !passed.has(d));
-  if (missing.length) {
-    results.push({ id, title, status: 'SKIP', ms: 0, detail: `needs step ${missing.join(', ')}` });
-    console.log(`[${id}] SKIP  ${title}: needs step ${missing.join(', ')}`);
-    return;
-  }
-  problems = [];
-  const t0 = now();
-  let detail = '';
-  let error = null;
-  try {
-    detail = (await fn()) || '';
-  } catch (e) {
-    error = e;
-  }
-  const took = now() - t0;
-  const seen = problems.splice(0);
-  if (!error && seen.length) error = new Error(`${seen.length} browser problem(s)`);
-  const status = error ? 'FAIL' : 'PASS';
-  results.push({ id, title, status, ms: took, detail: error ? plain(error.message) : detail });
-  if (!error) passed.add(id);
-  console.log(`[${id}] ${status}  ${title} (${ms(took)})${detail && !error ? `: ${detail}` : ''}`);
-  if (error) {
-    console.log(`      ${plain(error.message).trim().split('\n').join('\n      ')}`);
-    for (const p of seen) console.log(`      ${p}`);
-  }
-}
-
 // ---- the scenario ---------------------------------------------------------------------------------------
-mkdirSync(SHOTS, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: EXECUTABLE,
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await h.launch();
 console.log(`ops: ${browser.version()} against ${BASE}; device ${DEVICE}`);
-
-const ctx = await browser.newContext({ viewport: VIEWPORT, baseURL: BASE });
-const P = await ctx.newPage();
-P.setDefaultTimeout(ACTION_MS);
-P.setDefaultNavigationTimeout(NAV_MS);
-watch(P, 'ops');
+const P = await h.page(browser, VIEWPORT, 'ops');
 
 let backupOp = '';
 let deviceId = '';
@@ -398,19 +281,8 @@ try {
     return `preview: ${commands.split('\n').length} command(s); nothing pushed`;
   });
 
-  if (problems.length) {
-    results.push({ id: 'z', title: 'late browser problems', status: 'FAIL', ms: 0, detail: problems.join('; ') });
-    console.log('[z] FAIL  browser problems after the last step');
-    for (const p of problems) console.log(`      ${p}`);
-  }
 } finally {
   await browser.close().catch(() => {});
 }
 
-const count = (s) => results.filter((r) => r.status === s).length;
-console.log('');
-console.log('ops summary:');
-for (const r of results) console.log(`  [${r.id}] ${r.status.padEnd(4)} ${ms(r.ms).padStart(8)}  ${r.title}`);
-console.log(`${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`);
-clearTimeout(watchdog);
-process.exit(count('PASS') === results.length ? 0 : 1);
+h.finish();
