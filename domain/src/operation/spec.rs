@@ -128,8 +128,13 @@ pub struct OperationSpec {
     pub selection: String,
     #[serde(default)]
     pub commands: Vec<String>,
+    /// The lines to send as people may read them: secrets masked. The lines as sent are in the
+    /// config archive under `config_lines_hash` (a `username ... secret ...` line must not reach
+    /// the event log).
     #[serde(default)]
     pub config_lines: Vec<String>,
+    #[serde(default)]
+    pub config_lines_hash: Option<String>,
     #[serde(default)]
     pub candidate_hash: Option<String>,
     #[serde(default)]
@@ -256,6 +261,7 @@ impl OperationSpec {
             selection,
             commands,
             config_lines,
+            config_lines_hash: None,
             candidate_hash,
             restore_version: request.restore_version,
             reason,

@@ -171,8 +171,15 @@ pub async fn request(state: &AppState, ctx: &CommandContext, req: OperationReque
     let (targets, selection) = resolve_targets(state, &req).await?;
     let candidate = candidate_hash(state, &ctx.user, kind, &req, &targets).await?;
     let free = ctx.user.role.can(Permission::RunAnyCommand);
-    let spec = OperationSpec::new(kind, &req, targets, selection, candidate, free, chrono::Utc::now())
+    let mut spec = OperationSpec::new(kind, &req, targets, selection, candidate, free, chrono::Utc::now())
         .map_err(|e| AppError::Invalid(e.0))?;
+    if !spec.config_lines.is_empty() {
+        // The lines as sent go to the encrypted archive; the event keeps them masked.
+        let text = spec.config_lines.join("\n");
+        spec.config_lines_hash = Some(state.vault.put_config(&text).await.map_err(internal)?);
+        let masked = domain::device::Platform::ALL.into_iter().fold(text, |t, p| domain::config::mask_secrets(p, &t));
+        spec.config_lines = masked.lines().map(str::to_owned).collect();
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let scheduled = spec.scheduled_at;
     state

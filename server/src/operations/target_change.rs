@@ -77,7 +77,14 @@ async fn change_in(
             Ok(None) => return fail(format!("configuration {hash} is not in the archive"), Value::Null),
             Err(e) => return fail(format!("archive: {e}"), Value::Null),
         },
-        None => spec.config_lines.clone(),
+        None => match &spec.config_lines_hash {
+            Some(hash) => match inner.vault.config(hash).await {
+                Ok(Some(text)) => text.lines().map(str::to_owned).collect(),
+                Ok(None) => return fail(format!("the lines to send ({hash}) are not in the archive"), Value::Null),
+                Err(e) => return fail(format!("archive: {e}"), Value::Null),
+            },
+            None => spec.config_lines.clone(),
+        },
     };
     let mut details = json!({
         "pre": pre_snap,
@@ -94,7 +101,8 @@ async fn change_in(
     }
     rec.step(format!("sending {} line(s)", commands.len()), mask(platform, &commands)).await;
     let applied = match session.configure(&commands).await {
-        Ok(out) => out,
+        // The device echoes the lines, secrets included.
+        Ok(out) => config::mask_secrets(platform, &out),
         Err(e) => {
             // A refused line may leave part of the change applied: undo what did apply.
             let undo = rollback(session, &pre.running, rec).await;

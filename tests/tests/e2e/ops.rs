@@ -426,3 +426,34 @@ async fn credentials_are_stored_encrypted_and_used_by_operations() {
         .unwrap();
     assert_eq!(res.status(), 400);
 }
+
+#[tokio::test]
+async fn secrets_in_pushed_lines_reach_the_device_but_not_the_event_log() {
+    let (app, lab) = app_with_lab().await;
+    let r24 = device_id(&app, "R24").await;
+    let secret = "Sup3r-s3cret-Zq9";
+    let push = request(
+        &app,
+        json!({
+            "kind": "push",
+            "device_ids": [r24],
+            "config_lines": [format!("username auditor privilege 1 secret {secret}")],
+            "reason": "CHG-3 read-only account",
+        }),
+    )
+    .await;
+    let op = finished(&app, &push, Duration::from_secs(30)).await;
+    assert_eq!(target(&op, "R24")["status"], "succeeded", "{op:#}");
+    // The device got the real line (the lab stores a hash of the secret, as IOS does)...
+    assert!(lab.running_config("R24").unwrap().contains("username auditor"), "pushed");
+    // ...while the log, the read models and the API only ever saw it masked.
+    let leaks: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE payload::text LIKE '%' || $1 || '%'")
+        .bind(secret)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(leaks, 0, "secret found in the event log");
+    let spec = op["spec"].to_string();
+    assert!(!spec.contains(secret) && spec.contains("username auditor"), "{spec}");
+    assert!(!op.to_string().contains(secret), "secret in the operation's API view");
+}
