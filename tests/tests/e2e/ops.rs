@@ -96,6 +96,24 @@ async fn backup_push_diff_and_restore_round_trip_on_the_lab() {
         .unwrap();
     assert_eq!(trusted, total);
 
+    // History export: CSV (one row per target) and JSON (operations with their targets), filtered.
+    let csv = app
+        .client
+        .get(app.url("/api/v1/operations/export?format=csv&kind=backup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("operation_id,kind,operation_status,requested_by"), "{csv}");
+    assert_eq!(lines.filter(|l| l.contains(",backup,completed,admin,")).count() as i64, total, "{csv}");
+    let json: Value = get_json(&app, "/api/v1/operations/export?format=json&kind=push").await;
+    assert_eq!(json.as_array().unwrap().len(), 0, "the kind filter applies: {json}");
+    let json: Value = get_json(&app, "/api/v1/operations/export?format=json").await;
+    assert_eq!(json[0]["targets"].as_array().unwrap().len() as i64, total);
+
     // 2. A second backup of an unchanged device records "unchanged", not a new version.
     let r15 = device_id(&app, "R15").await;
     let op = request(&app, json!({ "kind": "backup", "device_ids": [r15] })).await;
