@@ -14,21 +14,11 @@ use sqlx::Row;
 
 use super::{internal, AppState};
 
-fn platform_of(s: &str) -> Platform {
-    s.parse().unwrap_or(Platform::CiscoIos)
-}
-
+/// The device's hostname and platform, from the inventory (`NotFound` for an unknown id).
 async fn device_platform(state: &AppState, device_id: &str) -> Result<(String, Platform), AppError> {
-    let r = sqlx::query("SELECT hostname, platform FROM devices WHERE id = $1")
-        .bind(device_id)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)?;
-    Ok((
-        r.get::<Option<String>, _>("hostname").unwrap_or_default(),
-        platform_of(&r.get::<Option<String>, _>("platform").unwrap_or_default()),
-    ))
+    let d = super::devices::find(state, device_id).await?;
+    let platform = d.platform.parse().map_err(|e: String| internal(format!("device {device_id}: platform {e}")))?;
+    Ok((d.hostname, platform))
 }
 
 /// Normalises a candidate configuration with the rules of its (single) target's platform.

@@ -50,6 +50,11 @@ pub(super) fn like(q: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// A LIKE pattern for the groups below `group` (`core` → `core/%`), its `%` and `_` literal.
+pub(super) fn group_descendants(group: &str) -> String {
+    format!("{}/%", group.replace('%', "\\%").replace('_', "\\_"))
+}
+
 fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a DeviceQuery) {
     b.push(" WHERE true");
     let text = q.q.trim();
@@ -74,7 +79,7 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a DeviceQuery) {
         b.push(" AND (group_path = ")
             .push_bind(g)
             .push(" OR group_path LIKE ")
-            .push_bind(format!("{}/%", g.replace('%', "\\%").replace('_', "\\_")))
+            .push_bind(group_descendants(g))
             .push(")");
     }
     if !q.tag.is_empty() {

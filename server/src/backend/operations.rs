@@ -87,7 +87,7 @@ async fn resolve_targets(state: &AppState, req: &OperationRequest) -> Result<(Ve
                 AND (group_path = $1 OR group_path LIKE $2) ORDER BY lower(hostname), id",
         )
         .bind(group)
-        .bind(format!("{}/%", group.replace('%', "\\%").replace('_', "\\_")))
+        .bind(super::devices::group_descendants(group))
         .fetch_all(&state.pool)
         .await
         .map_err(internal)?;

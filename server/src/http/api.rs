@@ -335,14 +335,7 @@ async fn audit_export(
     match p.format.as_str() {
         "json" => {
             let body = serde_json::to_vec_pretty(&rows).map_err(internal)?;
-            Ok((
-                [
-                    (CONTENT_TYPE, "application/json".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.json\"")),
-                ],
-                body,
-            )
-                .into_response())
+            Ok(attachment("application/json", &format!("audit-{stamp}.json"), body))
         }
         "csv" | "" => {
             let mut w = csv::Writer::from_writer(Vec::new());
@@ -377,21 +370,26 @@ async fn audit_export(
                 .map_err(internal)?;
             }
             let body = w.into_inner().map_err(internal)?;
-            Ok((
-                [
-                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{stamp}.csv\"")),
-                ],
-                body,
-            )
-                .into_response())
+            Ok(attachment("text/csv; charset=utf-8", &format!("audit-{stamp}.csv"), body))
         }
         other => Err(ApiError(AppError::Rejected(format!("unknown format '{other}'; use csv or json")))),
     }
 }
 
 /// Spreadsheet apps execute cells starting with these; prefix a quote so exported text stays text.
-fn neutralise(s: &str) -> String {
+/// A download: the browser saves `body` as `filename`.
+pub(super) fn attachment(content_type: &str, filename: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type.to_owned()),
+            (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub(super) fn neutralise(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -8,15 +8,15 @@ use app::model::{
 };
 use app::ssr::Backend;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::operation::OperationRequest;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::api::{attachment, neutralise};
 use super::auth::ApiUser;
 use super::{ApiError, HttpState};
 use crate::backend::lab::LabChange;
@@ -90,15 +90,6 @@ struct ExportParams {
     query: OperationQuery,
 }
 
-/// Spreadsheet apps execute cells starting with these; prefix a quote so exported text stays text.
-fn neutralise(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
-
 async fn export(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<ExportParams>) -> ApiResult<Response> {
     let rows = crate::backend::operations::export(&s, &u.user, &p.query).await?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
@@ -106,14 +97,7 @@ async fn export(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<Expo
         "json" => {
             let body: Vec<Value> = rows.iter().map(|(o, t)| json!({ "operation": o, "targets": t })).collect();
             let body = serde_json::to_vec_pretty(&body).map_err(internal)?;
-            Ok((
-                [
-                    (CONTENT_TYPE, "application/json".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"operations-{stamp}.json\"")),
-                ],
-                body,
-            )
-                .into_response())
+            Ok(attachment("application/json", &format!("operations-{stamp}.json"), body))
         }
         "csv" | "" => {
             let mut w = csv::Writer::from_writer(Vec::new());
@@ -154,14 +138,7 @@ async fn export(State(s): State<Arc<AppState>>, u: ApiUser, Query(p): Query<Expo
                 }
             }
             let body = w.into_inner().map_err(internal)?;
-            Ok((
-                [
-                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (CONTENT_DISPOSITION, format!("attachment; filename=\"operations-{stamp}.csv\"")),
-                ],
-                body,
-            )
-                .into_response())
+            Ok(attachment("text/csv; charset=utf-8", &format!("operations-{stamp}.csv"), body))
         }
         other => Err(ApiError(AppError::Rejected(format!("unknown format '{other}'; use csv or json")))),
     }

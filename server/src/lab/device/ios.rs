@@ -170,6 +170,18 @@ impl IosCli {
         Reply::text(format!("{}^\n{INVALID}\n", " ".repeat(col)))
     }
 
+    /// `do <command>` from a configuration mode: runs an exec command and stays in the mode,
+    /// unless the command itself left it.
+    fn do_exec(&mut self, command: &str) -> Reply {
+        let saved = self.mode.clone();
+        self.mode = Mode::Enabled;
+        let reply = self.exec(command);
+        if matches!(self.mode, Mode::Enabled) {
+            self.mode = saved;
+        }
+        reply
+    }
+
     fn exec(&mut self, line: &str) -> Reply {
         let (cmd, pipe) = split_pipe(line);
         let words: Vec<&str> = cmd.split_whitespace().collect();
@@ -331,15 +343,7 @@ impl IosCli {
                 };
                 return Reply::empty();
             }
-            Conf::Do => {
-                let saved = self.mode.clone();
-                self.mode = Mode::Enabled;
-                let reply = self.exec(rest_of(line, at));
-                if matches!(self.mode, Mode::Enabled) {
-                    self.mode = saved;
-                }
-                return reply;
-            }
+            Conf::Do => return self.do_exec(rest_of(line, at)),
             Conf::Hostname => match arg(0) {
                 Some(h) if !negate && args.len() == 1 => self.edit(|c| {
                     c.hostname = h.to_owned();
@@ -523,15 +527,7 @@ impl IosCli {
                 self.mode = Mode::Enabled;
                 return Reply::empty();
             }
-            Conf::Do => {
-                let saved = self.mode.clone();
-                self.mode = Mode::Enabled;
-                let reply = self.exec(rest_of(line, at));
-                if matches!(self.mode, Mode::Enabled) {
-                    self.mode = saved;
-                }
-                return reply;
-            }
+            Conf::Do => return self.do_exec(rest_of(line, at)),
             Conf::Description => {
                 let text = rest_of(line, at).to_owned();
                 if !negate && text.is_empty() {
