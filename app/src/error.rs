@@ -44,6 +44,8 @@ const fn permission_verb(p: Permission) -> &'static str {
         Permission::RunOperations => "run operations on devices",
         Permission::ChangeConfig => "change device configuration",
         Permission::RunAnyCommand => "run commands outside the read-only allowlist",
+        Permission::ManageMonitoring => "manage latency monitoring",
+        Permission::AcknowledgeAlerts => "acknowledge alerts",
         Permission::ViewSecrets => "see unmasked secrets",
         Permission::ManageLab => "manage the device lab",
     }

@@ -39,6 +39,7 @@ pub mod config;
 pub mod device;
 pub mod identity;
 pub mod metadata;
+pub mod monitoring;
 pub mod operation;
 pub mod parse;
 pub mod validation;

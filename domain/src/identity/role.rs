@@ -35,6 +35,10 @@ pub enum Permission {
     ViewSecrets,
     /// Inject faults into the device lab.
     ManageLab,
+    /// Add destinations and create, edit, cancel and clone latency monitoring jobs.
+    ManageMonitoring,
+    /// Acknowledge alerts.
+    AcknowledgeAlerts,
 }
 
 impl Role {
@@ -56,7 +60,16 @@ impl Role {
         match self {
             Self::Admin => true,
             Self::Engineer => {
-                matches!(p, P::ReadInventory | P::ManageDevices | P::ReadAudit | P::RunOperations | P::ChangeConfig)
+                matches!(
+                    p,
+                    P::ReadInventory
+                        | P::ManageDevices
+                        | P::ReadAudit
+                        | P::RunOperations
+                        | P::ChangeConfig
+                        | P::ManageMonitoring
+                        | P::AcknowledgeAlerts
+                )
             }
             Self::Viewer => matches!(p, P::ReadInventory),
             Self::Auditor => matches!(p, P::ReadInventory | P::ReadAudit),
