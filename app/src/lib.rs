@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod model;
+pub mod monitoring;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
