@@ -7,6 +7,7 @@ use domain::archive::ConfigArchive;
 use domain::device::Device;
 use domain::identity::User;
 use domain::metadata::EventMetadata;
+use domain::monitoring::{Alert, Destination, MonitorJob};
 use domain::operation::Operation;
 use postgres_es::{postgres_snapshot_cqrs, PostgresCqrs};
 use sqlx::{PgPool, Postgres, Row};
@@ -49,6 +50,9 @@ pub struct EventStore {
     pub users: PostgresCqrs<User>,
     pub operations: PostgresCqrs<Operation>,
     pub archives: PostgresCqrs<ConfigArchive>,
+    pub destinations: PostgresCqrs<Destination>,
+    pub monitor_jobs: PostgresCqrs<MonitorJob>,
+    pub alerts: PostgresCqrs<Alert>,
 }
 
 impl EventStore {
@@ -59,6 +63,9 @@ impl EventStore {
             users: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
             operations: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
             archives: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            destinations: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            monitor_jobs: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
+            alerts: postgres_snapshot_cqrs(pool.clone(), vec![], SNAPSHOT_EVERY, ()),
             pool,
         }
     }
