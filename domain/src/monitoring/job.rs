@@ -215,6 +215,11 @@ pub struct JobSpec {
 impl JobRequest {
     /// Checks everything but the targets (which need the inventory). `now` anchors "in the past".
     pub fn validate(&self, now: DateTime<Utc>) -> Result<(), FieldErrors> {
+        self.validate_edit(now, None)
+    }
+
+    /// As `validate`, for an edit of a job that started at `started`: its (past) start may stay.
+    pub fn validate_edit(&self, now: DateTime<Utc>, started: Option<DateTime<Utc>>) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = self.name.trim();
         if name.is_empty() {
@@ -252,7 +257,7 @@ impl JobRequest {
                 errors.push("ends_at", "is in the past");
             }
         }
-        if self.starts_at.is_some_and(|s| s < now - Duration::minutes(5)) {
+        if self.starts_at.is_some_and(|s| s < now - Duration::minutes(5) && Some(s) != started) {
             errors.push("starts_at", "is in the past (leave it empty to start now)");
         }
         self.thresholds.validate(&mut errors, "thresholds");
@@ -571,6 +576,14 @@ mod tests {
             assert!(errors.get(field).is_some(), "{field}: {errors}");
         }
         assert_eq!(errors.get("interval_ms"), Some("must be 100 ms to 1 hour"));
+    }
+
+    #[test]
+    fn an_edit_may_keep_a_past_start() {
+        let started = now() - Duration::hours(2);
+        let r = JobRequest { starts_at: Some(started), ..request() };
+        assert!(r.validate(now()).expect_err("past").get("starts_at").is_some());
+        assert_eq!(r.validate_edit(now(), Some(started)), Ok(()));
     }
 
     #[test]
