@@ -14,6 +14,7 @@ use crate::backend::{bootstrap_admin, AppState, BootstrapAdmin, EventHostKeys};
 use crate::http;
 use crate::identity::SignInThrottle;
 use crate::lab::{Lab, Topology};
+use crate::monitoring::MonitorEngine;
 use crate::operations::{Engine, EngineConfig};
 use crate::settings::{LabMode, Settings};
 use crate::vault::{load_master_key, Vault};
@@ -60,6 +61,7 @@ pub async fn build_state(pool: PgPool, settings: Settings) -> Result<Arc<AppStat
     };
     let transport = SshTransport::new(ssh, host_keys);
     let engine = Engine::new(store.clone(), pool.clone(), vault.clone(), transport, EngineConfig::default());
+    let monitor = MonitorEngine::new(store.clone(), pool.clone());
     Ok(Arc::new(AppState {
         store,
         pool,
@@ -69,6 +71,7 @@ pub async fn build_state(pool: PgPool, settings: Settings) -> Result<Arc<AppStat
         facets_cache: tokio::sync::Mutex::new(None),
         vault,
         engine,
+        monitor,
         lab: std::sync::OnceLock::new(),
     }))
 }
@@ -112,6 +115,11 @@ impl Application {
             Ok(0) => {}
             Ok(n) => tracing::info!(operations = n, "resumed unfinished operations"),
             Err(e) => tracing::warn!(error = %e, "cannot resume unfinished operations"),
+        }
+        match state.monitor.resume().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "resumed monitoring jobs"),
+            Err(e) => tracing::warn!(error = %e, "cannot resume monitoring jobs"),
         }
         let addr = state.settings.addr;
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;

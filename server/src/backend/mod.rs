@@ -48,6 +48,8 @@ pub struct AppState {
     pub facets_cache: tokio::sync::Mutex<Option<(u64, Facets)>>,
     pub vault: Vault,
     pub engine: Engine,
+    /// Latency monitoring jobs, their alerts and device health polling.
+    pub monitor: crate::monitoring::MonitorEngine,
     /// The in-process device lab, when `serve` runs one.
     pub lab: std::sync::OnceLock<crate::lab::Lab>,
 }
