@@ -1,4 +1,5 @@
 //! Ports to the outside world.
 
+pub mod icmp;
 pub mod ssh;
 pub mod store;

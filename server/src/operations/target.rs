@@ -183,7 +183,7 @@ async fn connectivity(inner: &Inner, ssh: &SshTarget, rec: &Recorder) -> Outcome
         }
     }
     // ICMP echo.
-    match crate::icmp::ping(&ssh.host, Duration::from_secs(1)).await {
+    match crate::adapters::icmp::ping(&ssh.host, Duration::from_secs(1)).await {
         Ok(rtt) => {
             details.insert("ping_ms".into(), json!(rtt.as_secs_f64() * 1000.0));
             rec.step(format!("ping {:.2} ms", rtt.as_secs_f64() * 1000.0), "").await;
