@@ -79,6 +79,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/operations") view=pages::operations::OperationsPage/>
                     <Route path=path!("/operations/new") view=pages::launch::LaunchPage/>
                     <Route path=path!("/operations/:id") view=pages::operation::OperationPage/>
+                    <Route path=path!("/monitoring") view=pages::monitoring::MonitoringPage/>
+                    <Route path=path!("/monitoring/new") view=pages::monitor_form::NewMonitorJobPage/>
+                    <Route path=path!("/monitoring/:id") view=pages::monitor_job::MonitorJobPage/>
+                    <Route path=path!("/monitoring/:id/edit") view=pages::monitor_form::EditMonitorJobPage/>
+                    <Route path=path!("/destinations") view=pages::destinations::DestinationsPage/>
+                    <Route path=path!("/alerts") view=pages::alerts::AlertsPage/>
                     <Route path=path!("/groups") view=pages::groups::GroupsPage/>
                     <Route path=path!("/tags") view=pages::groups::TagsPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>

@@ -183,3 +183,5 @@ export NETLEDGER_URL="$base_url" NETLEDGER_ADMIN_PASSWORD="$password" NETLEDGER_
 node "$here/e2e.mjs"
 # Operations against the in-process lab: backup, push, diff, restore through the UI.
 node "$here/ops.mjs"
+# Latency monitoring: destinations (dialog, CSV import), a loopback job with charts, export, cancel.
+node "$here/monitoring.mjs"

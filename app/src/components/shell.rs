@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use super::browser::toggle_theme;
+use super::notifications::NotificationBell;
 use super::search::GlobalSearch;
 use super::toast::ToastArea;
 use super::user::{use_current_user, IfCan};
@@ -48,6 +49,11 @@ fn TopNav() -> impl IntoView {
                 <IfCan perm=Permission::ReadInventory>
                     <A href="/operations">"Operations"</A>
                 </IfCan>
+                <IfCan perm=Permission::ReadInventory>
+                    <A href="/monitoring">"Monitoring"</A>
+                    <A href="/destinations">"Destinations"</A>
+                    <A href="/alerts">"Alerts"</A>
+                </IfCan>
                 <IfCan perm=Permission::ReadAudit>
                     <A href="/audit">"Audit trail"</A>
                 </IfCan>
@@ -57,6 +63,9 @@ fn TopNav() -> impl IntoView {
             </nav>
             <div class="topbar-right">
                 <GlobalSearch/>
+                <IfCan perm=Permission::ReadInventory>
+                    <NotificationBell/>
+                </IfCan>
                 <button
                     type="button"
                     id="theme-toggle"
