@@ -26,6 +26,8 @@ pub enum BenchCommand {
     Store(StoreBench),
     /// Config backup of lab devices over SSH against netmiko on the same lab.
     Ssh(crate::bench_ssh::SshBench),
+    /// ICMP probing of loopback destinations into the sample store, against fping.
+    Ping(crate::bench_ping::PingBench),
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -74,7 +76,7 @@ impl StoreBench {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum BenchError {
+pub(crate) enum BenchError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("{0}")]
@@ -122,14 +124,14 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
-struct Scratch {
-    pool: PgPool,
+pub(crate) struct Scratch {
+    pub(crate) pool: PgPool,
     admin: PgPool,
     name: String,
     url: String,
 }
 
-async fn scratch(pool: &PgPool, connections: u32) -> Result<Scratch, BenchError> {
+pub(crate) async fn scratch(pool: &PgPool, connections: u32) -> Result<Scratch, BenchError> {
     let name = format!("netledger_bench_{}", uuid::Uuid::new_v4().simple());
     pool.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await?;
     let opts: PgConnectOptions = pool.connect_options().as_ref().clone().database(&name);
@@ -140,7 +142,7 @@ async fn scratch(pool: &PgPool, connections: u32) -> Result<Scratch, BenchError>
 }
 
 impl Scratch {
-    async fn drop_db(self) {
+    pub(crate) async fn drop_db(self) {
         self.pool.close().await;
         if let Err(e) =
             self.admin.execute(format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name).as_str()).await
@@ -506,6 +508,7 @@ pub async fn run(command: BenchCommand, pool: &PgPool) -> ExitCode {
     let args = match command {
         BenchCommand::Store(args) => args,
         BenchCommand::Ssh(args) => return crate::bench_ssh::run(args).await,
+        BenchCommand::Ping(args) => return crate::bench_ping::run(args, pool).await,
     };
     match store_bench(pool, args).await {
         Ok(figures) => {

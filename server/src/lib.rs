@@ -3,6 +3,7 @@
 pub mod adapters;
 pub mod backend;
 pub mod bench;
+pub mod bench_ping;
 pub mod bench_ssh;
 pub mod cli;
 pub mod embedded_pg;
