@@ -156,8 +156,11 @@ pub fn line_path(frame: &Frame, points: &[(DateTime<Utc>, Option<f64>)], gaps: &
     d.trim_end().to_owned()
 }
 
+/// A point of the min–max band: its time and (min, max), if measured.
+pub type BandPoint = (DateTime<Utc>, Option<(f64, f64)>);
+
 /// Closed polygons between the lower and upper values (the min–max band).
-pub fn band_path(frame: &Frame, points: &[(DateTime<Utc>, Option<(f64, f64)>)], gaps: &[Gap]) -> String {
+pub fn band_path(frame: &Frame, points: &[BandPoint], gaps: &[Gap]) -> String {
     let mut d = String::new();
     for run in runs(points, gaps) {
         let upper = run.iter().map(|(at, (_, hi))| format!("{:.1},{:.1}", frame.x(*at), frame.y(*hi)));
@@ -178,6 +181,15 @@ fn fmt_value(v: f64, unit: &str) -> String {
     } else {
         format!("{v:.2} {unit}")
     }
+}
+
+/// A drag across a chart in progress: which chart, where it started and where the pointer is (viewBox x).
+/// Owned by the page, so a refresh that re-renders the charts does not lose it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Drag {
+    pub kind: ChartKind,
+    pub start: f64,
+    pub end: f64,
 }
 
 /// Which figure a chart shows.
@@ -267,6 +279,7 @@ pub fn Chart(
     /// A value drawn as a dashed line (the alert threshold), if any.
     threshold: Option<f64>,
     on_zoom: Callback<(DateTime<Utc>, DateTime<Utc>)>,
+    drag: RwSignal<Option<Drag>>,
 ) -> impl IntoView {
     let height = kind.height();
     let data_max = points
@@ -426,39 +439,38 @@ pub fn Chart(
     });
 
     // Drag-to-zoom, in viewBox units; only the browser sees mouse events.
-    let drag = RwSignal::new(None::<(f64, f64)>);
     let on_down = move |ev: leptos::ev::MouseEvent| {
         if ev.button() != 0 {
             return;
         }
         if let Some(x) = pointer_x(&ev) {
             ev.prevent_default();
-            drag.set(Some((x, x)));
+            drag.set(Some(Drag { kind, start: x, end: x }));
         }
     };
     let on_move = move |ev: leptos::ev::MouseEvent| {
-        if drag.with_untracked(Option::is_some) {
+        if drag.with_untracked(|d| d.is_some_and(|d| d.kind == kind)) {
             if let Some(x) = pointer_x(&ev) {
                 drag.update(|d| {
-                    if let Some((_, end)) = d {
-                        *end = x;
+                    if let Some(d) = d {
+                        d.end = x;
                     }
                 });
             }
         }
     };
     let on_up = move |_| {
-        if let Some((a, b)) = drag.get_untracked() {
+        if let Some(d) = drag.get_untracked().filter(|d| d.kind == kind) {
             drag.set(None);
-            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let (lo, hi) = if d.start <= d.end { (d.start, d.end) } else { (d.end, d.start) };
             if hi - lo >= MIN_DRAG {
                 on_zoom.run((frame.time_at(lo), frame.time_at(hi)));
             }
         }
     };
     let selection = move || {
-        drag.get().map(|(a, b)| {
-            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        drag.get().filter(|d| d.kind == kind).map(|d| {
+            let (lo, hi) = if d.start <= d.end { (d.start, d.end) } else { (d.end, d.start) };
             let lo = lo.clamp(Frame::left(), Frame::right());
             let hi = hi.clamp(Frame::left(), Frame::right());
             view! {

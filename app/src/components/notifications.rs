@@ -47,11 +47,9 @@ pub fn NotificationBell() -> impl IntoView {
         }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
-        "Escape" => {
-            if open.get_untracked() {
-                ev.prevent_default();
-                close(true);
-            }
+        "Escape" if open.get_untracked() => {
+            ev.prevent_default();
+            close(true);
         }
         "ArrowDown" | "ArrowUp" => {
             if !open.get_untracked() {

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
 use crate::components::badges::StatusBadge;
 use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
-use crate::components::chart::{Chart, ChartKind};
+use crate::components::chart::{Chart, ChartKind, Drag};
 use crate::components::dialog::ReasonDialog;
 use crate::components::live::use_live;
 use crate::components::query::href_with;
@@ -63,6 +63,8 @@ pub fn MonitorJobPage() -> impl IntoView {
     let cancel_open = RwSignal::new(false);
 
     let detail = Resource::new(move || (live.get(), tick.get(), id.get()), |(_, _, id)| get_monitor_job(id));
+    let base = Resource::new(move || id.get(), get_monitor_job);
+    let drag = RwSignal::new(None::<Drag>);
     let series = Resource::new(
         move || (live.get(), tick.get(), id.get(), zoom.get(), target.get()),
         |(_, _, job_id, z, key)| async move {
@@ -137,7 +139,7 @@ pub fn MonitorJobPage() -> impl IntoView {
                     match detail.await {
                         Ok(d) => {
                             title.set(d.job.name.clone());
-                            view! { <JobView d zoom target series cancel_open/> }.into_any()
+                            view! { <JobView d zoom target cancel_open/> }.into_any()
                         }
                         Err(e) => {
                             view! {
@@ -149,6 +151,13 @@ pub fn MonitorJobPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
+                })}
+            </Transition>
+            // Loaded once, not on every refresh: the zoom inputs, the target picker and a drag in
+            // progress must survive the refetches of the data below them.
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    base.await.ok().map(|d| view! { <ChartsPanel d zoom target series drag/> })
                 })}
             </Transition>
             <ReasonDialog
@@ -167,13 +176,7 @@ pub fn MonitorJobPage() -> impl IntoView {
 }
 
 #[component]
-fn JobView(
-    d: JobDetail,
-    zoom: RwSignal<Zoom>,
-    target: RwSignal<String>,
-    series: Resource<Result<Series, crate::error::AppError>>,
-    cancel_open: RwSignal<bool>,
-) -> impl IntoView {
+fn JobView(d: JobDetail, zoom: RwSignal<Zoom>, target: RwSignal<String>, cancel_open: RwSignal<bool>) -> impl IntoView {
     let JobDetail { job, spec, targets, gaps, open_alerts } = d;
     let active = job_active(&job.status);
     let editable = active;
@@ -211,7 +214,6 @@ fn JobView(
     let xlsx_id = id.clone();
     let edit_href = format!("/monitoring/{id}/edit");
     let clone_href = href_with("/monitoring/new", &[("clone", id.clone())]);
-    let spec_for_charts = spec.clone();
     view! {
         <Breadcrumbs items=vec![("Monitoring".to_owned(), Some("/monitoring".to_owned())), (job.name.clone(), None)]/>
         <div class="page-head">
@@ -287,6 +289,19 @@ fn JobView(
         </section>
         {(!open_alerts.is_empty()).then(|| view! { <OpenAlerts alerts=open_alerts/> })}
         <TargetsTable targets=targets.clone() target/>
+    }
+}
+
+#[component]
+fn ChartsPanel(
+    d: JobDetail,
+    zoom: RwSignal<Zoom>,
+    target: RwSignal<String>,
+    series: Resource<Result<Series, crate::error::AppError>>,
+    drag: RwSignal<Option<Drag>>,
+) -> impl IntoView {
+    let JobDetail { spec, targets, .. } = d;
+    view! {
         <section class="panel" id="job-charts">
             <div class="panel-head">
                 <h2>"Charts"</h2>
@@ -307,7 +322,6 @@ fn JobView(
             <ZoomBar zoom spec_start=spec.starts_at spec_end=spec.ends_at/>
             <Transition fallback=|| view! { <Loading label="Loading measurements…"/> }>
                 {
-                    let spec = spec_for_charts.clone();
                     move || {
                         let spec = spec.clone();
                         Suspend::new(async move {
@@ -315,7 +329,7 @@ fn JobView(
                                 Ok(s) => {
                                     let key = s.targets.first().map(|t| t.key.clone()).unwrap_or_default();
                                     let th = spec.thresholds_for(&key);
-                                    view! { <Charts s zoom th_rtt=th.rtt_ms th_jitter=th.jitter_ms th_loss=th.loss_pct/> }.into_any()
+                                    view! { <Charts s zoom drag th_rtt=th.rtt_ms th_jitter=th.jitter_ms th_loss=th.loss_pct/> }.into_any()
                                 }
                                 Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                             }
@@ -411,6 +425,7 @@ fn ZoomBar(zoom: RwSignal<Zoom>, spec_start: DateTime<Utc>, spec_end: Option<Dat
 fn Charts(
     s: Series,
     zoom: RwSignal<Zoom>,
+    drag: RwSignal<Option<Drag>>,
     th_rtt: Option<f64>,
     th_jitter: Option<f64>,
     th_loss: Option<f64>,
@@ -444,9 +459,9 @@ fn Charts(
             " · drag across a chart to zoom in"
         </p>
         <div class="charts">
-            <Chart kind=ChartKind::Rtt points=ts.points.clone() from to gaps=gaps.clone() changes=changes.clone() threshold=th_rtt on_zoom/>
-            <Chart kind=ChartKind::Jitter points=ts.points.clone() from to gaps=gaps.clone() changes=changes.clone() threshold=th_jitter on_zoom/>
-            <Chart kind=ChartKind::Loss points=ts.points from to gaps changes threshold=th_loss on_zoom/>
+            <Chart kind=ChartKind::Rtt points=ts.points.clone() from to gaps=gaps.clone() changes=changes.clone() threshold=th_rtt on_zoom drag/>
+            <Chart kind=ChartKind::Jitter points=ts.points.clone() from to gaps=gaps.clone() changes=changes.clone() threshold=th_jitter on_zoom drag/>
+            <Chart kind=ChartKind::Loss points=ts.points from to gaps changes threshold=th_loss on_zoom drag/>
         </div>
     }
     .into_any()

@@ -132,7 +132,7 @@ pub fn parse_span(s: &str) -> Option<chrono::Duration> {
             _ => return None,
         };
         let secs = n * mult;
-        if !secs.is_finite() || secs < 0.0 || secs > 366.0 * 86_400.0 {
+        if !secs.is_finite() || !(0.0..=366.0 * 86_400.0).contains(&secs) {
             return None;
         }
         #[allow(clippy::cast_possible_truncation)]
