@@ -2,7 +2,7 @@
 //
 // playwright-core drives Debian's Chromium, with the shared harness.mjs. Scenario: add a destination
 // through the dialog (its name is an XSS payload, which must render as text), import two more by
-// CSV with one bad line reported, create a job against 127.0.0.1 every 200 ms for about 20 s, watch
+// CSV with one bad line reported, create a job against 127.0.0.1 every 200 ms for 30 s, watch
 // the job page draw its charts and fill its target table, download the CSV export in page context,
 // cancel the job through the confirmation dialog, and take screenshots of the jobs list, the job
 // page and the alerts page. Any console error, page error or HTTP >= 400 from the app's origin
@@ -111,7 +111,7 @@ try {
     return `${added} added, line ${line} refused: ${(await P.locator('#dst-import-errors tbody td').last().innerText()).trim()}`;
   });
 
-  await step('d', 'new job: 127.0.0.1 every 200 ms for 20 s (browser-side validation first)', ['b'], async () => {
+  await step('d', 'new job: 127.0.0.1 every 200 ms for 30 s (browser-side validation first)', ['b'], async () => {
     await gotoHydrated(P, '/monitoring/new', '#monitor-form');
     // Too-short interval: the domain rule runs in the browser and shows next to the field.
     await P.fill('#job-name', JOB);
@@ -126,7 +126,8 @@ try {
     await pick.waitFor({ state: 'visible' });
     await pick.locator('input[type="checkbox"]').check();
     await P.check('#job-end-after-mode');
-    await P.fill('#job-end-after', '20 s');
+    // Long enough to cancel it while it runs (the charts appear within seconds).
+    await P.fill('#job-end-after', '30 s');
     await P.fill('#job-th-rtt', '500');
     await Promise.all([
       P.waitForURL((u) => /^\/monitoring\/[^/]+$/.test(u.pathname) && u.pathname !== '/monitoring/new', { timeout: NAV_MS }),
@@ -181,7 +182,20 @@ try {
     return `${points} point(s) charted; ${rounds} round(s), avg ${avg}; ${file}`;
   });
 
-  await step('f', 'CSV export downloads in page context with a header and rows', ['e'], async () => {
+  await step('f', 'cancel the job through the confirmation dialog; the state changes', ['e'], async () => {
+    const status = await P.getAttribute('#job-status', 'data-job-status');
+    assert(status === 'running' || status === 'scheduled', `the job is already "${status}": too late to cancel it`);
+    await P.click('#cancel-job');
+    await P.waitForSelector('[data-testid="reason-dialog"] #dialog-reason', { state: 'visible' });
+    await P.fill('#dialog-reason', 'browser test: done measuring');
+    await P.click('#dialog-confirm');
+    await P.waitForSelector('#job-status[data-job-status="cancelled"]', { state: 'attached', timeout: NAV_MS });
+    await P.locator('#cancel-job').waitFor({ state: 'detached' });
+    const who = (await P.locator('[data-field="cancelled_by"]').innerText().catch(() => '')).trim();
+    return `cancelled${who ? ` by ${who}` : ''}`;
+  });
+
+  await step('g', 'CSV export downloads in page context with a header and rows', ['e'], async () => {
     const href = await P.getAttribute('#job-export-csv', 'href');
     assert(href && href.startsWith(`/api/v1/monitor/jobs/${jobId}/export?`) && href.includes('format=csv'), `href ${href}`);
     const xlsx = await P.getAttribute('#job-export-xlsx', 'href');
@@ -192,19 +206,6 @@ try {
     assert(lines.length >= 3, `${lines.length} line(s):\n${r.body.slice(0, 300)}`);
     assert(/time|at|timestamp/i.test(lines[0]) && /rtt/i.test(lines[0]), `header: ${lines[0]}`);
     return `${lines.length - 1} row(s); header: ${lines[0].slice(0, 100)}`;
-  });
-
-  await step('g', 'cancel the job through the confirmation dialog; the state changes', ['e'], async () => {
-    const status = await P.getAttribute('#job-status', 'data-job-status');
-    if (status !== 'running' && status !== 'scheduled') return `already ${status}: nothing to cancel`;
-    await P.click('#cancel-job');
-    await P.waitForSelector('[data-testid="reason-dialog"] #dialog-reason', { state: 'visible' });
-    await P.fill('#dialog-reason', 'browser test: done measuring');
-    await P.click('#dialog-confirm');
-    await P.waitForSelector('#job-status[data-job-status="cancelled"]', { state: 'attached', timeout: NAV_MS });
-    await P.locator('#cancel-job').waitFor({ state: 'detached' });
-    const who = (await P.locator('[data-field="cancelled_by"]').innerText().catch(() => '')).trim();
-    return `cancelled${who ? ` by ${who}` : ''}`;
   });
 
   await step('h', 'jobs list shows the job; screenshot', ['d'], async () => {
