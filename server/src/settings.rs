@@ -23,6 +23,12 @@ pub struct Settings {
     pub ssh_connect_timeout_ms: u64,
     pub ssh_command_timeout_ms: u64,
     pub ssh_max_sessions: usize,
+    /// How often every active device's CPU is polled (`NETLEDGER_HEALTH_INTERVAL_MS`, 0 = off).
+    pub health_interval_ms: u64,
+    /// CPU percentage above which a device raises an alert (`NETLEDGER_HEALTH_CPU_THRESHOLD`).
+    pub health_cpu_threshold: f64,
+    /// Seconds after a device alert during which a new crossing raises none (`NETLEDGER_ALERT_COOLDOWN_S`).
+    pub alert_cooldown_s: u32,
 }
 
 /// Which simulated devices `serve` starts (`NETLEDGER_LAB`, `NETLEDGER_LAB_DEVICES`,
@@ -93,9 +99,35 @@ impl Settings {
                 reason: e.to_string(),
             })?),
         };
+        let health_interval_ms = match var("NETLEDGER_HEALTH_INTERVAL_MS") {
+            None => 60_000,
+            Some(v) => {
+                v.parse::<u64>().ok().filter(|n| *n == 0 || (100..=86_400_000).contains(n)).ok_or_else(|| {
+                    SettingsError::Invalid {
+                        name: "NETLEDGER_HEALTH_INTERVAL_MS",
+                        value: v.clone(),
+                        reason: "must be 0 (off) or 100 to 86400000".into(),
+                    }
+                })?
+            }
+        };
+        let health_cpu_threshold = match var("NETLEDGER_HEALTH_CPU_THRESHOLD") {
+            None => 80.0,
+            Some(v) => v.parse::<f64>().ok().filter(|n| n.is_finite() && *n > 0.0 && *n <= 100.0).ok_or_else(|| {
+                SettingsError::Invalid {
+                    name: "NETLEDGER_HEALTH_CPU_THRESHOLD",
+                    value: v.clone(),
+                    reason: "must be a percentage above 0 and at most 100".into(),
+                }
+            })?,
+        };
+        let alert_cooldown_s = u32::try_from(number("NETLEDGER_ALERT_COOLDOWN_S", 900, 86_400)?).unwrap_or(900);
         Ok(Self {
             lab,
             lab_bind,
+            health_interval_ms,
+            health_cpu_threshold,
+            alert_cooldown_s,
             ssh_connect_timeout_ms: number("NETLEDGER_SSH_CONNECT_TIMEOUT_MS", 10_000, 600_000)?,
             ssh_command_timeout_ms: number("NETLEDGER_SSH_COMMAND_TIMEOUT_MS", 30_000, 3_600_000)?,
             ssh_max_sessions: usize::try_from(number("NETLEDGER_SSH_MAX_SESSIONS", 100, 10_000)?).unwrap_or(100),

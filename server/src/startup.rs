@@ -14,7 +14,7 @@ use crate::backend::{bootstrap_admin, AppState, BootstrapAdmin, EventHostKeys};
 use crate::http;
 use crate::identity::SignInThrottle;
 use crate::lab::{Lab, Topology};
-use crate::monitoring::MonitorEngine;
+use crate::monitoring::{MonitorConfig, MonitorEngine};
 use crate::operations::{Engine, EngineConfig};
 use crate::settings::{LabMode, Settings};
 use crate::vault::{load_master_key, Vault};
@@ -60,8 +60,14 @@ pub async fn build_state(pool: PgPool, settings: Settings) -> Result<Arc<AppStat
         ..SshConfig::default()
     };
     let transport = SshTransport::new(ssh, host_keys);
+    let monitor = MonitorEngine::new(
+        store.clone(),
+        pool.clone(),
+        vault.clone(),
+        transport.clone(),
+        MonitorConfig::from_settings(&settings),
+    );
     let engine = Engine::new(store.clone(), pool.clone(), vault.clone(), transport, EngineConfig::default());
-    let monitor = MonitorEngine::new(store.clone(), pool.clone());
     Ok(Arc::new(AppState {
         store,
         pool,

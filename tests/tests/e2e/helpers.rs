@@ -43,6 +43,10 @@ pub fn settings(url: &str) -> Settings {
         ssh_connect_timeout_ms: 5_000,
         ssh_command_timeout_ms: 3_000,
         ssh_max_sessions: 50,
+        // Off: device polling would add SSH sessions to tests that count them.
+        health_interval_ms: 0,
+        health_cpu_threshold: 80.0,
+        alert_cooldown_s: 900,
     }
 }
 
