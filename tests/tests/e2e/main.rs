@@ -3,5 +3,6 @@
 
 mod api;
 mod helpers;
+mod monitoring_jobs;
 mod ops;
 mod store;
