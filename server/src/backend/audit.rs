@@ -105,6 +105,18 @@ pub fn describe(aggregate_type: &str, aggregate_id: &str, event_type: &str, payl
         "config_archive" => {
             (super::configs::describe_event(payload).unwrap_or_else(|| event_type.to_owned()), Value::Array(vec![]))
         }
+        "destination" => (
+            super::monitoring::describe_destination_event(payload).unwrap_or_else(|| event_type.to_owned()),
+            Value::Array(vec![]),
+        ),
+        "monitor_job" => (
+            super::monitoring::describe_job_event(payload).unwrap_or_else(|| event_type.to_owned()),
+            Value::Array(vec![]),
+        ),
+        "alert" => (
+            super::monitoring::describe_alert_event(payload).unwrap_or_else(|| event_type.to_owned()),
+            Value::Array(vec![]),
+        ),
         _ => (event_type.to_owned(), Value::Array(vec![])),
     }
 }

@@ -6,6 +6,7 @@ mod configs;
 mod devices;
 mod host_keys;
 pub mod lab;
+pub mod monitoring;
 pub mod operations;
 mod users;
 

@@ -4,12 +4,14 @@ mod api;
 mod auth;
 mod error;
 mod live;
+mod monitoring_api;
 mod ops;
 mod ops_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::monitoring::ssr::SharedMonitoring;
 use app::ssr::SharedBackend;
 use app::{shell, App};
 use axum::extract::FromRef;
@@ -61,6 +63,7 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 
 pub fn router(state: Arc<AppState>, leptos: LeptosOptions) -> Router {
     let backend: SharedBackend = state.clone();
+    let monitoring: SharedMonitoring = state.clone();
     let http = HttpState { app: state.clone(), leptos: leptos.clone() };
     let routes = generate_route_list(App);
     Router::new()
@@ -73,10 +76,19 @@ pub fn router(state: Arc<AppState>, leptos: LeptosOptions) -> Router {
         .route("/api/v1/live", get(live::stream))
         .merge(api::routes())
         .merge(ops_api::routes())
-        .leptos_routes_with_context(&http, routes, move || provide_context(backend.clone()), {
-            let o = leptos.clone();
-            move || shell(o.clone())
-        })
+        .merge(monitoring_api::routes())
+        .leptos_routes_with_context(
+            &http,
+            routes,
+            move || {
+                provide_context(backend.clone());
+                provide_context(monitoring.clone());
+            },
+            {
+                let o = leptos.clone();
+                move || shell(o.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<HttpState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state, auth::session_layer))
         .layer(axum::middleware::from_fn(ops::track))

@@ -3,6 +3,7 @@
 
 mod api;
 mod helpers;
+mod monitoring_api;
 mod monitoring_jobs;
 mod ops;
 mod store;

@@ -1,18 +1,22 @@
 //! The read models and the projections that build them.
 
+mod alerts;
 mod audit;
 mod configs;
 mod host_keys;
 mod inventory;
+mod monitoring;
 mod operations;
 mod users;
 
 use std::sync::Arc;
 
+pub use alerts::AlertsProjection;
 pub use audit::AuditProjection;
 pub use configs::ConfigsProjection;
 pub use host_keys::HostKeysProjection;
 pub use inventory::InventoryProjection;
+pub use monitoring::MonitoringProjection;
 pub use operations::OperationsProjection;
 pub use users::UsersProjection;
 
@@ -35,5 +39,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(OperationsProjection),
         Arc::new(ConfigsProjection),
         Arc::new(HostKeysProjection),
+        Arc::new(MonitoringProjection),
+        Arc::new(AlertsProjection),
     ]
 }
