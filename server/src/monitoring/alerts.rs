@@ -122,10 +122,9 @@ impl Alerts {
         })
     }
 
-    /// The mirror of one subject (tests and diagnostics).
-    #[must_use]
-    pub(crate) fn state(&self, subject_id: &str) -> Option<Hysteresis> {
-        self.mirror().get(subject_id).copied()
+    /// Drops the mirror entries of a finished job: their aggregates keep the state.
+    pub(crate) fn forget(&self, prefix: &str) {
+        self.mirror().retain(|id, _| !id.starts_with(prefix));
     }
 }
 

@@ -15,7 +15,7 @@ use crate::adapters::ssh::{JumpHost, SshTarget};
 use crate::vault::Vault;
 
 /// Devices polled at the same time (the SSH transport's session limit applies on top).
-const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 64;
 
 /// Devices tagged `jump:<hostname>` are reached through that bastion (as operations do).
 const JUMP_TAG: &str = "jump:";

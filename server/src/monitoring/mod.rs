@@ -236,10 +236,4 @@ impl MonitorEngine {
     pub async fn flush(&self) -> Result<(), crate::adapters::icmp::WriterError> {
         self.inner.writer().flush().await
     }
-
-    /// The device alert mirror's view of a subject: (active, last raised at). For diagnostics.
-    #[must_use]
-    pub fn alert_state(&self, subject_id: &str) -> Option<(bool, Option<chrono::DateTime<chrono::Utc>>)> {
-        self.inner.alerts.state(subject_id).map(|h| (h.active, h.last_raised_at))
-    }
 }

@@ -364,6 +364,7 @@ pub(crate) async fn run(inner: Arc<Inner>, id: &str, mut control: watch::Receive
             tracing::info!(job = %id, error = %e, "job not completed (finished meanwhile)");
         }
     }
+    inner.alerts.forget(&format!("job:{id}:"));
     tracing::info!(job = %id, rounds, late_rounds, "monitoring job run ended");
     Ok(())
 }

@@ -404,3 +404,32 @@ async fn device_cpu_alerts_raise_clear_suppress_within_the_cooldown_and_raise_ag
     assert_eq!(other_alerts, 0);
     state.monitor.shutdown();
 }
+
+/// Load check, run by hand: `cargo test -p tests --test e2e many_targets -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a load measurement: takes ~15 s and prints figures"]
+async fn many_targets_are_measured_every_round_without_falling_behind() {
+    let (pool, url) = fresh_db().await;
+    let state = start(&pool, settings(&url)).await;
+    let n: usize = std::env::var("MONITOR_TARGETS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let addresses: Vec<String> = (0..n).map(|i| format!("127.1.{}.{}", i / 250, 1 + i % 250)).collect();
+    let refs: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    let mut spec = spec(&refs, 1_000, Some(Duration::from_secs(10)));
+    spec.timeout_ms = 500;
+    let started = Instant::now();
+    let id = schedule(&state, spec).await;
+    wait_for_event(&pool, &id, "MonitorJobCompleted", Duration::from_secs(60)).await;
+    let done = payload(&pool, &id, "MonitorJobCompleted").await;
+    let (total, replied): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE received = 1) FROM monitor_samples WHERE job_id = $1")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    println!(
+        "{n} targets x 10 rounds at 1 s: {total} samples, {replied} with a reply, {done}, took {:?}",
+        started.elapsed()
+    );
+    assert!(total >= (n * 9) as i64, "{total} samples");
+    assert_eq!(done["MonitorJobCompleted"]["late_rounds"], 0, "{done}");
+}
