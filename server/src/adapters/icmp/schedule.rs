@@ -75,7 +75,8 @@ impl Schedule {
         Tick { round, at: self.deadline(round), skipped }
     }
 
-    /// `next_at(Instant::now())`.
+    /// `next_at(Instant::now())`. Not `Iterator::next`: the answer depends on the clock.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Tick {
         self.next_at(Instant::now())
     }

@@ -353,3 +353,149 @@ async fn insert(pool: &PgPool, batch: &[Sample]) -> Result<(), sqlx::Error> {
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step should panic loudly
+
+    use std::str::FromStr;
+
+    use chrono::TimeZone;
+    use sqlx::postgres::PgConnectOptions;
+    use sqlx::{ConnectOptions, Executor};
+
+    use super::*;
+
+    /// A fresh migrated database, or `None` (with a note) when no test database is configured.
+    async fn fresh_db() -> Option<PgPool> {
+        let Ok(base) = std::env::var("NETLEDGER_TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")) else {
+            eprintln!("skipping sample writer database test: NETLEDGER_TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let base = PgConnectOptions::from_str(&base).unwrap();
+        let name = format!("nl_icmp_{}", uuid::Uuid::new_v4().simple());
+        base.connect().await.unwrap().execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.unwrap();
+        let pool = PgPool::connect_with(base.database(&name)).await.unwrap();
+        crate::adapters::store::migrate(&pool).await.unwrap();
+        Some(pool)
+    }
+
+    fn sample(at: DateTime<Utc>, rtts: &[u32], previous: Option<u32>) -> Sample {
+        Sample {
+            job_id: Arc::from("job-1"),
+            target: Arc::from("10.0.0.1"),
+            at,
+            stats: RoundStats::from_rtts(2, rtts, previous),
+        }
+    }
+
+    #[test]
+    fn partition_ddl_covers_one_utc_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let ddl = partition_ddl(day, day.checked_add_days(Days::new(1)).unwrap());
+        assert!(ddl.contains("monitor_samples_20261231 PARTITION OF monitor_samples"), "{ddl}");
+        assert!(ddl.contains("FROM ('2026-12-31 00:00:00+00') TO ('2027-01-01 00:00:00+00')"), "{ddl}");
+    }
+
+    #[tokio::test]
+    async fn rollups_merge_exactly_across_batches() {
+        let Some(pool) = fresh_db().await else { return };
+        let writer = SampleWriter::spawn(pool.clone());
+        let t = Utc.with_ymd_and_hms(2026, 12, 2, 10, 15, 5).unwrap();
+        // Three batches touching the same minute: two answered rounds and one lost round.
+        writer.write(sample(t, &[1_000, 3_000], None)).await;
+        writer.flush().await.unwrap();
+        writer.write(sample(t + chrono::Duration::seconds(10), &[500], Some(3_000))).await;
+        writer.flush().await.unwrap();
+        writer.write(sample(t + chrono::Duration::seconds(20), &[], Some(500))).await;
+        // Another minute of the same hour.
+        writer.write(sample(t + chrono::Duration::seconds(60), &[7_000, 7_000], None)).await;
+        writer.flush().await.unwrap();
+
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM monitor_samples_20261202").fetch_one(&pool).await.unwrap();
+        assert_eq!(n, 4, "rows land in the day's partition");
+        let row: (i32, i32, i32, Option<i32>, i64, i32, Option<i32>, i64, i32) = sqlx::query_as(
+            "SELECT rounds, sent, received, rtt_min_us, rtt_sum_us, rtt_n, rtt_max_us, jitter_sum_us, jitter_n \
+             FROM monitor_rollup_1m WHERE bucket = '2026-12-02 10:15:00+00'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        // Round 1: avg 2000 over 2 replies, jitter 2000; round 2: avg 500 over 1, jitter 2500.
+        assert_eq!(row, (3, 6, 3, Some(500), 2 * 2_000 + 500, 3, Some(3_000), 2_000 + 2_500, 2));
+        let hour: (i32, i32, Option<i32>, i64, i32, Option<i32>) = sqlx::query_as(
+            "SELECT rounds, received, rtt_min_us, rtt_sum_us, rtt_n, rtt_max_us FROM monitor_rollup_1h \
+             WHERE bucket = '2026-12-02 10:00:00+00'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(hour, (4, 5, Some(500), 4_500 + 14_000, 5, Some(7_000)));
+        let stats = writer.stats();
+        assert_eq!((stats.rows, stats.errors, stats.dropped), (4, 0, 0));
+        assert!(stats.batches >= 2, "{stats:?}");
+    }
+
+    #[tokio::test]
+    async fn many_samples_are_cut_into_bounded_batches() {
+        let Some(pool) = fresh_db().await else { return };
+        let writer = SampleWriter::spawn(pool.clone());
+        let t = Utc.with_ymd_and_hms(2026, 12, 3, 0, 0, 0).unwrap();
+        for i in 0..12_000i64 {
+            let mut s = sample(t + chrono::Duration::milliseconds(i), &[100], None);
+            s.target = Arc::from(format!("t{}", i % 100));
+            writer.write(s).await;
+        }
+        writer.flush().await.unwrap();
+        let stats = writer.stats();
+        assert_eq!(stats.rows, 12_000);
+        assert!(stats.batches >= 3, "at most {MAX_BATCH} rows per batch: {stats:?}");
+        let rounds: i64 =
+            sqlx::query_scalar("SELECT sum(rounds)::bigint FROM monitor_rollup_1m").fetch_one(&pool).await.unwrap();
+        assert_eq!(rounds, 12_000);
+        let buckets: i64 = sqlx::query_scalar("SELECT count(*) FROM monitor_rollup_1h").fetch_one(&pool).await.unwrap();
+        assert_eq!(buckets, 100, "one hour bucket per target");
+    }
+
+    #[tokio::test]
+    async fn a_day_already_in_the_default_partition_stays_there() {
+        let Some(pool) = fresh_db().await else { return };
+        let t = Utc.with_ymd_and_hms(2001, 1, 1, 12, 0, 0).unwrap();
+        sqlx::query("INSERT INTO monitor_samples (job_id, target, at, sent, received) VALUES ('old', 'x', $1, 1, 1)")
+            .bind(t)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let writer = SampleWriter::spawn(pool.clone());
+        writer.write(sample(t, &[10], None)).await;
+        writer.flush().await.unwrap();
+        writer.write(sample(t + chrono::Duration::seconds(1), &[10], None)).await;
+        writer.flush().await.unwrap();
+        let in_default: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM monitor_samples_default").fetch_one(&pool).await.unwrap();
+        assert_eq!(in_default, 3);
+        let partition: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass('monitor_samples_20010101')::text").fetch_one(&pool).await.unwrap();
+        assert_eq!(partition, None);
+        // The next day's partition was still created ahead.
+        let next: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass('monitor_samples_20010102')::text").fetch_one(&pool).await.unwrap();
+        assert!(next.is_some());
+        assert_eq!(writer.stats().errors, 0);
+    }
+
+    #[tokio::test]
+    async fn a_database_that_stays_down_loses_the_batch_with_an_error() {
+        let Some(pool) = fresh_db().await else { return };
+        pool.close().await;
+        let writer = SampleWriter::spawn(pool);
+        writer.write(sample(Utc::now(), &[10], None)).await;
+        let err = writer.flush().await.unwrap_err();
+        assert!(matches!(err, WriterError::Dropped { rows: 1, .. }), "{err}");
+        let stats = writer.stats();
+        assert_eq!((stats.rows, stats.dropped, u64::from(ATTEMPTS)), (0, 1, stats.errors));
+        // The writer keeps serving after the loss.
+        assert_eq!(writer.flush().await, Ok(()));
+    }
+}
