@@ -433,3 +433,27 @@ async fn many_targets_are_measured_every_round_without_falling_behind() {
     assert!(total >= (n * 9) as i64, "{total} samples");
     assert_eq!(done["MonitorJobCompleted"]["late_rounds"], 0, "{done}");
 }
+
+#[tokio::test]
+async fn an_edited_running_job_rereads_its_targets_and_end() {
+    let (pool, url) = fresh_db().await;
+    let state = start(&pool, settings(&url)).await;
+    let first = spec(&["127.0.0.1"], 200, None);
+    let id = schedule(&state, first.clone()).await;
+    wait_for_samples(&pool, &id, 2, Duration::from_secs(10)).await;
+    let mut edited = first.clone();
+    edited.targets.push(target(1, "::1"));
+    let ends_at = Utc::now().trunc_subsecs(6) + chrono::Duration::milliseconds(1_000);
+    edited.ends_at = Some(ends_at);
+    state.store.monitor_jobs.execute_with_metadata(&id, JobCommand::Edit { spec: edited }, metadata()).await.unwrap();
+    state.monitor.reload(&id);
+    wait_for_event(&pool, &id, "MonitorJobCompleted", Duration::from_secs(5)).await;
+    let rows = samples(&pool, &id).await;
+    let added = rows.iter().filter(|r| r.target == "dst:d1").count();
+    assert!((3..=6).contains(&added), "the added target was measured until the new end: {added}");
+    assert!(rows.iter().all(|r| r.at < ends_at), "no sample after the new end");
+    assert_eq!(
+        events(&pool, &id).await,
+        ["MonitorJobScheduled", "MonitorJobStarted", "MonitorJobEdited", "MonitorJobCompleted"]
+    );
+}
