@@ -524,6 +524,19 @@ async fn exports_give_every_sample_and_a_summary_that_adds_up() {
         }
     }
 
+    // Beyond a sheet's rows the samples go on in "Samples 2", "Samples 3"...; the summary is whole.
+    use server::backend::monitoring::export;
+    let plan = export::plan(&app.state, &admin_ctx().user, &job, "", "").await.unwrap();
+    let bytes = export::xlsx_with(app.pool.clone(), &plan, 4).await.unwrap();
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    assert_eq!(wb.sheet_names(), ["Samples", "Samples 2", "Samples 3", "Summary"]);
+    let heights: Vec<usize> = ["Samples", "Samples 2", "Samples 3", "Summary"]
+        .iter()
+        .map(|n| wb.worksheet_range(n).unwrap().height())
+        .collect();
+    assert_eq!(heights, [5, 5, 2, 3]);
+    assert_eq!(wb.worksheet_range("Samples 3").unwrap().get((0, 1)), Some(&Data::String("target".into())));
+
     // The job's detail shows the same figures and each target's latest round.
     let (_, detail) = get(&app.client, &app, &format!("/api/v1/monitor/jobs/{job}")).await;
     let ta = detail["targets"].as_array().unwrap().iter().find(|t| t["key"] == ka.as_str()).unwrap();
@@ -550,4 +563,138 @@ async fn exports_give_every_sample_and_a_summary_that_adds_up() {
     let avgs: Vec<f64> =
         series["targets"][0]["points"].as_array().unwrap().iter().map(|p| p["rtt_avg_ms"].as_f64().unwrap()).collect();
     assert_eq!(avgs, [1.0, 2.0, 3.0, 4.0, 10.0]);
+}
+
+async fn device(app: &TestApp, hostname: &str, address: &str, group: &str, tags: &[&str]) -> String {
+    let (status, body) = post(
+        &app.client,
+        app,
+        "/api/v1/devices",
+        json!({"hostname": hostname, "address": address, "platform": "cisco_ios", "group": group, "tags": tags}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn jobs_resolve_devices_groups_and_tags_and_edits_replace_the_targets() {
+    let app = spawn_app().await;
+    let r1 = device(&app, "R1", "127.0.1.1", "emea/lab", &["eu"]).await;
+    let r2 = device(&app, "R2", "127.0.1.2", "emea/lab/core", &[]).await;
+    let r3 = device(&app, "R3", "127.0.1.3", "emea/other", &["eu"]).await;
+    let r4 = device(&app, "R4", "127.0.1.4", "emea/lab", &["eu"]).await;
+    let (status, _) =
+        post(&app.client, &app, &format!("/api/v1/devices/{r4}/decommission"), json!({"reason": "gone"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let d1 = destination(&app, "D1", "192.0.2.60").await["id"].as_str().unwrap().to_owned();
+
+    let mut req = later_job("Mixed", &[]);
+    req["device_ids"] = json!([r1]);
+    req["group"] = json!("emea/lab");
+    req["tag"] = json!("EU");
+    let (status, created) = post(&app.client, &app, "/api/v1/monitor/jobs", req.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let job = created["id"].as_str().unwrap().to_owned();
+    let (_, detail) = get(&app.client, &app, &format!("/api/v1/monitor/jobs/{job}")).await;
+    let keys: Vec<&str> = detail["targets"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    // Devices named first, then the group (subgroups included, decommissioned left out), then the
+    // tag's destinations and devices; each target once.
+    assert_eq!(keys, [format!("dev:{r1}"), format!("dev:{r2}"), format!("dst:{d1}"), format!("dev:{r3}")]);
+    assert_eq!(detail["targets"][0]["address"], "127.0.1.1");
+    assert_eq!(detail["targets"][0]["name"], "R1");
+    assert_eq!(detail["targets"][0]["kind"], "device");
+    assert_eq!(detail["job"]["selection"], "R1 + group emea/lab + tag eu");
+    assert_eq!(detail["job"]["targets_total"], 4);
+    let version = detail["job"]["version"].as_i64().unwrap();
+
+    let mut bad = later_job("Decommissioned", &[]);
+    bad["device_ids"] = json!([r4]);
+    let (status, body) = post(&app.client, &app, "/api/v1/monitor/jobs", bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(field(&body, "device_ids").as_deref(), Some("R4 is decommissioned"));
+
+    // An edit records a new spec with targets resolved again.
+    let mut edit = later_job("Only D1", &[d1.as_str()]);
+    edit["interval_ms"] = json!(2000);
+    let res = app.client.put(app.url(&format!("/api/v1/monitor/jobs/{job}"))).json(&edit).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let detail: Value = res.json().await.unwrap();
+    assert_eq!(detail["job"]["name"], "Only D1");
+    assert_eq!(detail["job"]["interval_ms"], 2000);
+    assert_eq!(detail["job"]["targets_total"], 1);
+    assert_eq!(detail["spec"]["targets"][0]["key"], format!("dst:{d1}"));
+    assert!(detail["job"]["version"].as_i64().unwrap() > version);
+    let (_, audit) = get(&app.client, &app, "/api/v1/audit?event_type=MonitorJobEdited").await;
+    assert!(audit["items"][0]["summary"].as_str().unwrap().starts_with("Monitoring job 'Only D1' edited"), "{audit}");
+}
+
+#[tokio::test]
+async fn long_series_come_from_rollups_with_device_changes_marked() {
+    let app = spawn_app().await;
+    let r1 = device(&app, "R1", "127.0.1.1", "lab", &[]).await;
+    let mut req = later_job("Long", &[]);
+    req["device_ids"] = json!([r1]);
+    let (_, created) = post(&app.client, &app, "/api/v1/monitor/jobs", req).await;
+    let job = created["id"].as_str().unwrap().to_owned();
+    let key = format!("dev:{r1}");
+
+    // Ten hours of 1-minute buckets: 60 rounds of one packet, 54 replies averaging 2 ms.
+    sqlx::query(
+        "INSERT INTO monitor_rollup_1m (job_id, target, bucket, rounds, sent, received, rtt_min_us, rtt_sum_us, rtt_n,
+                                        rtt_max_us, jitter_sum_us, jitter_n)
+         SELECT $1, $2, $3 + make_interval(mins => m), 60, 60, 54, 1000, 2000 * 54, 54, 5000, 300 * 50, 50
+           FROM generate_series(0, 599) AS m",
+    )
+    .bind(&job)
+    .bind(&key)
+    .bind(t0())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let to = (t0() + chrono::Duration::hours(10)).to_rfc3339();
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/monitor/jobs/{job}/series")))
+        .query(&[("from", t0().to_rfc3339().as_str()), ("to", to.as_str()), ("max_points", "100")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let series: Value = res.json().await.unwrap();
+    // 600 minutes into at most 100 points: 7-minute buckets.
+    assert_eq!(series["resolution"], "7m");
+    let points = series["targets"][0]["points"].as_array().unwrap();
+    assert!(points.len() <= 100 && points.len() >= 80, "{}", points.len());
+    assert_eq!(points[0]["rtt_avg_ms"], 2.0);
+    assert_eq!(points[0]["rtt_min_ms"], 1.0);
+    assert_eq!(points[0]["rtt_max_ms"], 5.0);
+    assert_eq!(points[0]["jitter_ms"], 0.3);
+    assert_eq!(points[0]["loss_pct"], 10.0);
+
+    // A change to the targeted device shows on the time axis.
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/devices/{r1}")))
+        .json(&json!({"site": "Paris"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let from = (Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let to = (Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/monitor/jobs/{job}/series")))
+        .query(&[("from", from.as_str()), ("to", to.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let series: Value = res.json().await.unwrap();
+    let changes = series["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{series}");
+    assert_eq!(changes[0]["hostname"], "R1");
+    assert_eq!(changes[0]["event_type"], "DeviceUpdated");
+    assert_eq!(changes[0]["actor"], "admin");
+    assert!(changes[0]["summary"].as_str().unwrap().contains("Paris"), "{}", changes[0]["summary"]);
 }
