@@ -457,3 +457,33 @@ async fn an_edited_running_job_rereads_its_targets_and_end() {
         ["MonitorJobScheduled", "MonitorJobStarted", "MonitorJobEdited", "MonitorJobCompleted"]
     );
 }
+
+/// Load check, run by hand: `cargo test -p tests --test e2e health_polls -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a load measurement: polls a scaled lab and prints figures"]
+async fn health_polls_of_a_scaled_lab_keep_their_interval() {
+    let (pool, url) = fresh_db().await;
+    let mut s = settings(&url);
+    s.health_interval_ms = 1_000;
+    s.ssh_max_sessions = 200;
+    let state = start(&pool, s).await;
+    let n: usize = std::env::var("HEALTH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let lab = Lab::start(Topology::scaled(n).with_bind(Ipv4Addr::LOCALHOST, 0)).await.expect("lab starts");
+    server::backend::lab::register(&state, &lab).await.expect("lab registered");
+    let since = Utc::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (ok, errors, devices): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE cpu_pct IS NOT NULL), count(*) FILTER (WHERE error IS NOT NULL),
+                count(DISTINCT device_id) FROM health_samples WHERE at > $1",
+    )
+    .bind(since)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    println!("{n} devices polled every 1 s for 10 s: {ok} CPU readings, {errors} errors, {devices} devices");
+    state.monitor.shutdown();
+    // Every device is read, none fails; the rate (SSH handshakes of client and lab in one
+    // unoptimised test process) is what this prints, not what it asserts.
+    assert_eq!((devices, errors), (n as i64, 0));
+    assert!(ok >= n as i64, "{ok} readings");
+}
