@@ -698,3 +698,55 @@ async fn long_series_come_from_rollups_with_device_changes_marked() {
     assert_eq!(changes[0]["actor"], "admin");
     assert!(changes[0]["summary"].as_str().unwrap().contains("Paris"), "{}", changes[0]["summary"]);
 }
+
+/// Measures a large export (run with `--ignored`; NETLEDGER_EXPORT_ROWS sets the size).
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn measure_a_large_export() {
+    let rows: i64 = std::env::var("NETLEDGER_EXPORT_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let app = spawn_app().await;
+    let a = destination(&app, "A", "192.0.2.70").await["id"].as_str().unwrap().to_owned();
+    let b = destination(&app, "B", "192.0.2.71").await["id"].as_str().unwrap().to_owned();
+    let (_, created) =
+        post(&app.client, &app, "/api/v1/monitor/jobs", later_job("Big", &[a.as_str(), b.as_str()])).await;
+    let job = created["id"].as_str().unwrap().to_owned();
+    sqlx::query(
+        "INSERT INTO monitor_samples (job_id, target, at, sent, received, rtt_min_us, rtt_avg_us, rtt_max_us, jitter_us)
+         SELECT $1, CASE WHEN i % 2 = 0 THEN $2 ELSE $3 END, $4 + make_interval(secs => i / 2), 1, 1,
+                1000 + i % 997, 1000 + i % 997, 1000 + i % 997, i % 113
+           FROM generate_series(0, $5 - 1) AS i",
+    )
+    .bind(&job)
+    .bind(format!("dst:{a}"))
+    .bind(format!("dst:{b}"))
+    .bind(t0())
+    .bind(rows)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let hwm = || {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    eprintln!("inserted {rows} samples; {}", hwm());
+    let started = std::time::Instant::now();
+    let res = app.client.get(app.url(&format!("/api/v1/monitor/jobs/{job}/export?format=csv"))).send().await.unwrap();
+    let mut res = res;
+    let (mut bytes, mut lines) = (0_usize, 0_usize);
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|&&c| c == b'\n').count();
+    }
+    assert_eq!(lines as i64, rows + 1);
+    eprintln!("csv: {bytes} bytes in {:?}; {}", started.elapsed(), hwm());
+    let started = std::time::Instant::now();
+    let res = app.client.get(app.url(&format!("/api/v1/monitor/jobs/{job}/export?format=xlsx"))).send().await.unwrap();
+    let xlsx = res.bytes().await.unwrap();
+    eprintln!("xlsx: {} bytes in {:?}; {}", xlsx.len(), started.elapsed(), hwm());
+    let wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx.to_vec())).unwrap();
+    assert_eq!(wb.sheet_names().last().map(String::as_str), Some("Summary"));
+}
