@@ -14,8 +14,9 @@ use super::Inner;
 use crate::adapters::ssh::{JumpHost, SshTarget};
 use crate::vault::Vault;
 
-/// Devices polled at the same time (the SSH transport's session limit applies on top).
-const CONCURRENCY: usize = 64;
+/// Devices polled at the same time: a third of the SSH transport's default session limit, so
+/// operations started during a poll still get sessions.
+const CONCURRENCY: usize = 32;
 
 /// Devices tagged `jump:<hostname>` are reached through that bastion (as operations do).
 const JUMP_TAG: &str = "jump:";

@@ -187,8 +187,9 @@ async fn a_cancelled_job_stops_within_one_interval_and_a_cancelled_schedule_neve
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let stopped_in = Utc::now() - cancelled_at;
-    // One interval plus the probe timeout of a round already sent (and scheduling slack).
-    assert!(stopped_in.num_milliseconds() < 300 + 100 + 300, "stopped after {stopped_in}");
+    // One interval plus the probe timeout of a round already sent, plus the final flush of its
+    // samples (slack for a loaded machine; the sample times below are the strict check).
+    assert!(stopped_in.num_milliseconds() < 300 + 100 + 1_000, "stopped after {stopped_in}");
     state.monitor.flush().await.unwrap();
     let latest = samples(&pool, &id).await.iter().map(|r| r.at).max().unwrap();
     assert!(
