@@ -258,6 +258,10 @@ async fn viewers_read_and_engineers_manage_monitoring() {
     assert_eq!(detail["targets"][0]["address"], "192.0.2.41");
     let (_, list) = get(&viewer, &app, "/api/v1/monitor/jobs?status=scheduled").await;
     assert_eq!(list["total"], 1);
+    // Before its start a job has an empty series, not an error.
+    let (status, series) = get(&viewer, &app, &format!("/api/v1/monitor/jobs/{job}/series")).await;
+    assert_eq!(status, StatusCode::OK, "{series}");
+    assert_eq!(series["targets"], json!([]));
 
     let path = format!("/api/v1/monitor/jobs/{job}/cancel");
     let (status, _) = post(&viewer, &app, &path, json!({"reason": "mine now"})).await;

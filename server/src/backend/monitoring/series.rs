@@ -80,7 +80,18 @@ pub async fn series(state: &AppState, user: &CurrentUser, q: SeriesQuery) -> Res
     let from = q.from.unwrap_or(spec.starts_at);
     let to = q.to.unwrap_or_else(|| job.finished_at.or(spec.ends_at.filter(|e| *e < now)).unwrap_or(now));
     if to <= from {
-        return Err(field_error("to", "must be after 'from'"));
+        if q.from.is_some() || q.to.is_some() {
+            return Err(field_error("to", "must be after 'from'"));
+        }
+        // A job that has not started yet has nothing to draw.
+        return Ok(Series {
+            resolution: Resolution::Raw.label(),
+            from,
+            to: from,
+            targets: Vec::new(),
+            gaps: Vec::new(),
+            changes: Vec::new(),
+        });
     }
     let wanted: Vec<&JobTarget> = if q.targets.is_empty() {
         spec.targets.iter().collect()
