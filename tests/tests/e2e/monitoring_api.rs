@@ -663,11 +663,11 @@ async fn long_series_come_from_rollups_with_device_changes_marked() {
     let job = created["id"].as_str().unwrap().to_owned();
     let key = format!("dev:{r1}");
 
-    // Ten hours of 1-minute buckets: 60 rounds of one packet, 54 replies averaging 2 ms.
+    // Ten hours of 1-minute buckets of 1,000 rounds of one packet, 900 replies averaging 2 ms.
     sqlx::query(
         "INSERT INTO monitor_rollup_1m (job_id, target, bucket, rounds, sent, received, rtt_min_us, rtt_sum_us, rtt_n,
                                         rtt_max_us, jitter_sum_us, jitter_n)
-         SELECT $1, $2, $3 + make_interval(mins => m), 60, 60, 54, 1000, 2000 * 54, 54, 5000, 300 * 50, 50
+         SELECT $1, $2, $3 + make_interval(mins => m), 1000, 1000, 900, 1000, 2000 * 900, 900, 5000, 300 * 50, 50
            FROM generate_series(0, 599) AS m",
     )
     .bind(&job)
@@ -695,6 +695,17 @@ async fn long_series_come_from_rollups_with_device_changes_marked() {
     assert_eq!(points[0]["rtt_max_ms"], 5.0);
     assert_eq!(points[0]["jitter_ms"], 0.3);
     assert_eq!(points[0]["loss_pct"], 10.0);
+
+    // 600,000 rounds: the run's figures come from the rollups.
+    let (_, detail) = get(&app.client, &app, &format!("/api/v1/monitor/jobs/{job}")).await;
+    let summary = &detail["targets"][0]["summary"];
+    assert_eq!(summary["rounds"], 600_000);
+    assert_eq!((summary["sent"].as_i64(), summary["received"].as_i64()), (Some(600_000), Some(540_000)));
+    assert_eq!(summary["loss_pct"], 10.0);
+    assert_eq!(summary["rtt_avg_ms"], 2.0);
+    assert_eq!(summary["rtt_p95_ms"], 2.0);
+    assert_eq!((summary["rtt_min_ms"].as_f64(), summary["rtt_max_ms"].as_f64()), (Some(1.0), Some(5.0)));
+    assert_eq!(summary["jitter_ms"], 0.3);
 
     // A change to the targeted device shows on the time axis.
     let res = app
