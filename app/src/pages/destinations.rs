@@ -83,9 +83,16 @@ pub fn DestinationsPage() -> impl IntoView {
     });
     let remove_pending = remove.pending();
     let confirm_open = RwSignal::new(false);
-    Effect::new(move |_| confirm_open.set(removing.with(Option::is_some)));
+    // The dialog opens when a row asks for removal and forgets the row when closed; each side is
+    // written only on a real change, or the two effects would wake each other forever.
     Effect::new(move |_| {
-        if !confirm_open.get() {
+        let want = removing.with(Option::is_some);
+        if confirm_open.get_untracked() != want {
+            confirm_open.set(want);
+        }
+    });
+    Effect::new(move |_| {
+        if !confirm_open.get() && removing.with_untracked(Option::is_some) {
             removing.set(None);
         }
     });
