@@ -110,6 +110,8 @@ CREATE TABLE alerts
     last_value      double precision NOT NULL,
     raised_at       timestamptz NOT NULL,
     cleared_at      timestamptz,
+    -- Set when the episode ended because its source went away (the job finished), not by recovery.
+    close_reason    text,
     acknowledged_by text,
     acknowledged_at timestamptz,
     ack_note        text

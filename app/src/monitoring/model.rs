@@ -169,6 +169,9 @@ pub struct AlertRow {
     pub last_value: f64,
     pub raised_at: DateTime<Utc>,
     pub cleared_at: Option<DateTime<Utc>>,
+    /// Why an episode ended without recovering (its job finished).
+    #[serde(default)]
+    pub close_reason: Option<String>,
     pub acknowledged_by: Option<String>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub ack_note: Option<String>,

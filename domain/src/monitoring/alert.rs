@@ -135,8 +135,23 @@ impl AlertSubject {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AlertCommand {
-    Observe { subject: AlertSubject, value: f64, at: DateTime<Utc>, policy: AlertPolicy },
-    Acknowledge { episode: u32, by: String, note: String },
+    Observe {
+        subject: AlertSubject,
+        value: f64,
+        at: DateTime<Utc>,
+        policy: AlertPolicy,
+    },
+    Acknowledge {
+        episode: u32,
+        by: String,
+        note: String,
+    },
+    /// Ends an active episode whose source went away (its job finished): not a recovery, so it
+    /// is not recorded as one.
+    Close {
+        at: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 /// Stored event names are frozen.
@@ -150,6 +165,8 @@ pub enum AlertEvent {
     Suppressed { episode: u32, value: f64, at: DateTime<Utc> },
     #[serde(rename = "AlertAcknowledged")]
     Acknowledged { episode: u32, by: String, note: String },
+    #[serde(rename = "AlertClosed")]
+    Closed { episode: u32, at: DateTime<Utc>, reason: String },
 }
 
 impl DomainEvent for AlertEvent {
@@ -159,6 +176,7 @@ impl DomainEvent for AlertEvent {
             Self::Cleared { .. } => "AlertCleared",
             Self::Suppressed { .. } => "AlertSuppressed",
             Self::Acknowledged { .. } => "AlertAcknowledged",
+            Self::Closed { .. } => "AlertClosed",
         }
         .into()
     }
@@ -180,6 +198,8 @@ pub enum AlertError {
     AlreadyAcknowledged,
     #[error("a note is at most 500 characters")]
     NoteTooLong,
+    #[error("no alert is active")]
+    NotActive,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -220,6 +240,12 @@ impl Alert {
                 }
                 Ok(vec![AlertEvent::Acknowledged { episode, by, note }])
             }
+            AlertCommand::Close { at, reason } => {
+                if !self.state.active {
+                    return Err(AlertError::NotActive);
+                }
+                Ok(vec![AlertEvent::Closed { episode: self.episode, at, reason }])
+            }
         }
     }
 
@@ -230,7 +256,7 @@ impl Alert {
                 self.acknowledged = false;
                 self.state = Hysteresis { active: true, last_raised_at: Some(at), above: value > threshold };
             }
-            AlertEvent::Cleared { .. } => {
+            AlertEvent::Cleared { .. } | AlertEvent::Closed { .. } => {
                 self.state.active = false;
                 self.state.above = false;
             }
@@ -302,5 +328,14 @@ mod tests {
         assert_eq!(a.decide(ack(1)), Err(AlertError::Cleared));
         assert!(matches!(a.decide(observe(95.0, 120)).as_deref(), Ok([AlertEvent::Suppressed { episode: 1, .. }])));
         assert!(matches!(a.decide(observe(95.0, 1_000)).as_deref(), Ok([AlertEvent::Raised { episode: 2, .. }])));
+        for e in a.decide(observe(95.0, 1_000)).expect("raise") {
+            a.evolve(e);
+        }
+        let close = || AlertCommand::Close { at: t(1_100), reason: "job completed".into() };
+        for e in a.decide(close()).expect("close") {
+            a.evolve(e);
+        }
+        assert!(!a.state.active);
+        assert_eq!(a.decide(close()), Err(AlertError::NotActive));
     }
 }

@@ -28,19 +28,17 @@ pub const ACTOR: &str = "system:monitor";
 /// bound only matters when the database is stuck, and then waiting is the right thing.
 const QUEUE: usize = 1_024;
 
-struct Observation {
+/// A command for one subject's aggregate, in the order the mirror decided it.
+struct Pending {
     subject_id: String,
-    subject: AlertSubject,
-    value: f64,
-    at: DateTime<Utc>,
-    policy: AlertPolicy,
+    command: AlertCommand,
 }
 
 struct Inner {
     store: Arc<EventStore>,
     pool: PgPool,
     mirror: Mutex<HashMap<String, Hysteresis>>,
-    queue: OnceLock<mpsc::Sender<Observation>>,
+    queue: OnceLock<mpsc::Sender<Pending>>,
 }
 
 /// Shared by every job runner and the health poller. Cheap to clone.
@@ -109,12 +107,33 @@ impl Alerts {
         let subject_id = subject.id();
         let transition = self.mirror().entry(subject_id.clone()).or_default().observe(value, at, &policy);
         if transition.is_some() {
-            let _ = self.queue().send(Observation { subject_id, subject, value, at, policy }).await;
+            let command = AlertCommand::Observe { subject, value, at, policy };
+            let _ = self.queue().send(Pending { subject_id, command }).await;
+        }
+    }
+
+    /// Closes the active alerts of subjects starting with `prefix` (a finished job's): nothing
+    /// measures them any more, so they would otherwise stay open for ever.
+    pub(crate) async fn close(&self, prefix: &str, reason: &str) {
+        let active: Vec<String> = {
+            let mut mirror = self.mirror();
+            mirror
+                .iter_mut()
+                .filter(|(id, h)| id.starts_with(prefix) && h.active)
+                .map(|(id, h)| {
+                    h.active = false;
+                    id.clone()
+                })
+                .collect()
+        };
+        for subject_id in active {
+            let command = AlertCommand::Close { at: Utc::now(), reason: reason.to_owned() };
+            let _ = self.queue().send(Pending { subject_id, command }).await;
         }
     }
 
     /// The recorder task, started on first use (it needs a runtime, which `new` may not have).
-    fn queue(&self) -> &mpsc::Sender<Observation> {
+    fn queue(&self) -> &mpsc::Sender<Pending> {
         self.inner.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             tokio::spawn(record(self.clone(), rx));
@@ -129,13 +148,12 @@ impl Alerts {
 }
 
 /// Records queued transitions in order, one subject's commands never overtaking each other.
-async fn record(alerts: Alerts, mut rx: mpsc::Receiver<Observation>) {
+async fn record(alerts: Alerts, mut rx: mpsc::Receiver<Pending>) {
     while let Some(o) = rx.recv().await {
         let metadata = EventMetadata::new(ACTOR, Source::Scheduler, uuid::Uuid::new_v4().to_string(), Utc::now());
-        let cmd = AlertCommand::Observe { subject: o.subject, value: o.value, at: o.at, policy: o.policy };
-        match alerts.inner.store.alerts.execute_with_metadata(&o.subject_id, cmd, metadata.to_map()).await {
+        match alerts.inner.store.alerts.execute_with_metadata(&o.subject_id, o.command, metadata.to_map()).await {
             Ok(()) => {}
-            Err(AggregateError::UserError(AlertError::NoTransition)) => {
+            Err(AggregateError::UserError(AlertError::NoTransition | AlertError::NotActive)) => {
                 tracing::debug!(subject = %o.subject_id, "alert mirror drifted; re-reading it");
                 if let Err(e) = alerts.load(&o.subject_id).await {
                     tracing::warn!(subject = %o.subject_id, error = %e, "cannot re-read alert state");

@@ -364,7 +364,10 @@ pub(crate) async fn run(inner: Arc<Inner>, id: &str, mut control: watch::Receive
             tracing::info!(job = %id, error = %e, "job not completed (finished meanwhile)");
         }
     }
-    inner.alerts.forget(&format!("job:{id}:"));
+    let prefix = format!("job:{id}:");
+    let reason = if matches!(end, End::Completed) { "job completed" } else { "job stopped" };
+    inner.alerts.close(&prefix, reason).await;
+    inner.alerts.forget(&prefix);
     tracing::info!(job = %id, rounds, late_rounds, "monitoring job run ended");
     Ok(())
 }

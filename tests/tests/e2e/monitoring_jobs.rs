@@ -246,6 +246,25 @@ async fn unreachable_and_unresolvable_targets_are_recorded_as_loss_and_the_job_c
         assert!(Instant::now() < deadline, "loss alerts not raised: {raised:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The job is over: its alerts are closed (not "cleared": nothing recovered) with the reason,
+    // and the alerts page shows them as ended.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let closed: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT subject, close_reason FROM alerts WHERE job_id = $1 AND cleared_at IS NOT NULL ORDER BY 1",
+        )
+        .bind(&id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        if closed.len() >= 2 {
+            let reasons: Vec<Option<&str>> = closed.iter().map(|(_, r)| r.as_deref()).collect();
+            assert_eq!(reasons, [Some("job completed"), Some("job completed")], "{closed:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "alerts of the finished job not closed: {closed:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use super::super::{from_aggregate, internal, metadata, AppState};
 use super::{field_error, paging};
 
 const COLUMNS: &str = "id, subject, subject_label, metric, job_id, device_id, threshold, value, last_value, raised_at,
-                       cleared_at, acknowledged_by, acknowledged_at, ack_note";
+                       cleared_at, close_reason, acknowledged_by, acknowledged_at, ack_note";
 
 fn row(r: &PgRow) -> AlertRow {
     AlertRow {
@@ -30,6 +30,7 @@ fn row(r: &PgRow) -> AlertRow {
         last_value: r.get("last_value"),
         raised_at: r.get("raised_at"),
         cleared_at: r.get("cleared_at"),
+        close_reason: r.get("close_reason"),
         acknowledged_by: r.get("acknowledged_by"),
         acknowledged_at: r.get("acknowledged_at"),
         ack_note: r.get("ack_note"),
@@ -142,6 +143,7 @@ pub fn describe_event(payload: &Value) -> Option<String> {
         AlertEvent::Suppressed { episode, value, .. } => {
             format!("Alert crossing at {value:.1} suppressed (cooldown after #{episode})")
         }
+        AlertEvent::Closed { episode, reason, .. } => format!("Alert #{episode} closed: {reason}"),
         AlertEvent::Acknowledged { episode, by, note } => format!(
             "Alert #{episode} acknowledged by {by}{}",
             if note.is_empty() { String::new() } else { format!(": {note}") }

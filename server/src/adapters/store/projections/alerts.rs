@@ -69,6 +69,14 @@ impl Projection for AlertsProjection {
                         .execute(&mut *conn)
                         .await?;
                 }
+                AlertEvent::Closed { episode, at, reason } => {
+                    sqlx::query("UPDATE alerts SET cleared_at = $2, close_reason = $3 WHERE id = $1")
+                        .bind(episode_id(episode))
+                        .bind(at)
+                        .bind(reason)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 AlertEvent::Acknowledged { episode, by, note } => {
                     sqlx::query(
                         "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = $3, ack_note = $4 WHERE id = $1",
