@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bench_ping;
 pub mod bench_ssh;
 pub mod cli;
+pub mod device_access;
 pub mod embedded_pg;
 pub mod http;
 pub mod identity;
