@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
@@ -293,8 +293,10 @@ impl JobRequest {
             name: self.name.trim().to_owned(),
             targets,
             selection,
-            starts_at: self.starts_at.unwrap_or(now),
-            ends_at: self.ends_at,
+            // PostgreSQL keeps microseconds: a finer start would put the first stored sample
+            // before the recorded start.
+            starts_at: self.starts_at.unwrap_or(now).trunc_subsecs(6),
+            ends_at: self.ends_at.map(|e| e.trunc_subsecs(6)),
             interval_ms: self.interval_ms,
             packets: self.packets,
             packet_size: self.packet_size,
