@@ -109,10 +109,12 @@ async fn probe_destination(
     let target: Arc<str> = Arc::from(addr.to_string());
     let mut previous = None;
     loop {
-        let tick = schedule.tick().await;
+        // Checked before sleeping, so the run ends at `end` rather than one interval later.
+        let tick = schedule.next();
         if tick.at >= end {
             break;
         }
+        tokio::time::sleep_until(tick.at).await;
         t.skipped += tick.skipped;
         let lateness = Instant::now().saturating_duration_since(tick.at);
         t.lateness_us.push(u32::try_from(lateness.as_micros()).unwrap_or(u32::MAX));
