@@ -2,10 +2,11 @@
 //
 // playwright-core drives Debian's Chromium, with the shared harness.mjs. Scenario: add a destination
 // through the dialog (its name is an XSS payload, which must render as text), import two more by
-// CSV with one bad line reported, create a job against 127.0.0.1 every 200 ms for 30 s, watch
-// the job page draw its charts and fill its target table, download the CSV export in page context,
-// cancel the job through the confirmation dialog, and take screenshots of the jobs list, the job
-// page and the alerts page. Any console error, page error or HTTP >= 400 from the app's origin
+// CSV with one bad line reported, create a job against 127.0.0.1 every 200 ms for 60 s, watch
+// the job page draw its charts and fill its target table, see the alert its tiny RTT threshold
+// raises (job page, bell, /alerts) and acknowledge it with a note, cancel the job through the
+// confirmation dialog, download the CSV export in page context, and take screenshots of the jobs
+// list, the job page and the alerts page. Any console error, page error or HTTP >= 400 from the app's origin
 // fails the step it happened in.
 //
 // Env: NETLEDGER_URL (or BASE_URL), NETLEDGER_ADMIN_PASSWORD, NETLEDGER_CHROMIUM,
@@ -111,7 +112,7 @@ try {
     return `${added} added, line ${line} refused: ${(await P.locator('#dst-import-errors tbody td').last().innerText()).trim()}`;
   });
 
-  await step('d', 'new job: 127.0.0.1 every 200 ms for 30 s (browser-side validation first)', ['b'], async () => {
+  await step('d', 'new job: 127.0.0.1 every 200 ms for 60 s (browser-side validation first)', ['b'], async () => {
     await gotoHydrated(P, '/monitoring/new', '#monitor-form');
     // Too-short interval: the domain rule runs in the browser and shows next to the field.
     await P.fill('#job-name', JOB);
@@ -127,8 +128,10 @@ try {
     await pick.locator('input[type="checkbox"]').check();
     await P.check('#job-end-after-mode');
     // Long enough to cancel it while it runs (the charts appear within seconds).
-    await P.fill('#job-end-after', '30 s');
-    await P.fill('#job-th-rtt', '500');
+    await P.fill('#job-end-after', '60 s');
+    // Loopback answers in tens of microseconds: a 1 µs RTT threshold over 3 rounds must alert.
+    await P.fill('#job-th-rtt', '0.001');
+    await P.fill('#job-window', '3');
     await Promise.all([
       P.waitForURL((u) => /^\/monitoring\/[^/]+$/.test(u.pathname) && u.pathname !== '/monitoring/new', { timeout: NAV_MS }),
       P.click('#job-submit'),
@@ -182,6 +185,40 @@ try {
     return `${points} point(s) charted; ${rounds} round(s), avg ${avg}; ${file}`;
   });
 
+  await step('e2', 'the RTT alert shows on the job page, in the bell and on /alerts; acknowledge it', ['e'], async () => {
+    await P.locator('#job-open-alerts li').first().waitFor({ state: 'visible', timeout: 30_000 });
+    const badge = P.locator('#notif-count');
+    await badge.waitFor({ state: 'visible', timeout: 30_000 });
+    const before = Number(await badge.getAttribute('data-count'));
+    assert(before >= 1, `bell count ${before}`);
+    await P.click('#notif-button');
+    await P.locator('#notif-panel a[id^="notif-item-"]').first().waitFor({ state: 'visible' });
+    const focused = await P.evaluate(() => document.activeElement && document.activeElement.id);
+    assert(focused === 'notif-item-0', `focus after opening the bell is on "${focused}"`);
+    await P.keyboard.press('Escape');
+    await P.locator('#notif-panel').waitFor({ state: 'detached' });
+    await gotoHydrated(P, `/alerts?state=unacknowledged&job=${jobId}`, '[data-testid="alerts-page"]');
+    const row = P.locator('#alerts-table tr[data-state="open"]').first();
+    await row.waitFor({ state: 'visible' });
+    const value = (await row.locator('[data-field="value"]').innerText()).trim();
+    assert(/ms > 0\.001 ms$/.test(value), `value vs threshold reads "${value}"`);
+    const link = await row.locator('td a').first().getAttribute('href');
+    assert(link === `/monitoring/${jobId}`, `subject links to ${link}`);
+    const file = await shot(P, 'monitoring-alerts.png');
+    await row.locator('button.ack-btn').click();
+    await P.locator('[data-testid="ack-dialog"] #ack-note').waitFor({ state: 'visible' });
+    await P.fill('#ack-note', 'browser test: expected on loopback');
+    await P.click('#ack-confirm');
+    await P.locator('[data-testid="ack-dialog"]').waitFor({ state: 'detached' });
+    await gotoHydrated(P, `/alerts?state=all&job=${jobId}`, '[data-testid="alerts-page"]');
+    const acked = P.locator('#alerts-table tr[data-state="acknowledged"]').first();
+    await acked.waitFor({ state: 'visible' });
+    const note = (await acked.locator('[data-field="ack"]').innerText()).trim();
+    assert(note.includes('expected on loopback'), `ack note shows "${note}"`);
+    await gotoHydrated(P, `/monitoring/${jobId}`, '#job-status');
+    return `alert "${value}", bell ${before}; acknowledged (${note}); ${file}`;
+  });
+
   await step('f', 'cancel the job through the confirmation dialog; the state changes', ['e'], async () => {
     const status = await P.getAttribute('#job-status', 'data-job-status');
     assert(status === 'running' || status === 'scheduled', `the job is already "${status}": too late to cancel it`);
@@ -217,7 +254,7 @@ try {
     return `row ${jobId} (${status}); ${file}`;
   });
 
-  await step('i', 'alerts page and notification centre; screenshot', ['a'], async () => {
+  await step('i', 'alerts page tabs and the notification centre by keyboard', ['a'], async () => {
     await gotoHydrated(P, '/alerts', '[data-testid="alerts-page"]');
     for (const s of ['open', 'unacknowledged', 'all']) {
       assert((await P.locator(`.tabs a[data-state="${s}"]`).count()) === 1, `no ${s} tab`);
@@ -229,8 +266,7 @@ try {
     const focused = await P.evaluate(() => document.activeElement && document.activeElement.id);
     assert(focused === 'notif-button', `focus after Escape is on "${focused}"`);
     const rows = await P.locator('#alerts-table tbody tr').count();
-    const file = await shot(P, 'monitoring-alerts.png');
-    return `${rows} alert row(s); bell opens and Escape closes (focus back on the bell); ${file}`;
+    return `${rows} open alert row(s); bell opens and Escape closes (focus back on the bell)`;
   });
 } finally {
   await browser.close().catch(() => {});

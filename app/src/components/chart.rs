@@ -289,8 +289,13 @@ pub fn Chart(
             ChartKind::Jitter => p.jitter_ms,
             ChartKind::Loss => Some(p.loss_pct),
         })
-        .fold(0.0_f64, f64::max)
-        .max(threshold.unwrap_or(0.0));
+        .fold(0.0_f64, f64::max);
+    // The threshold line joins the scale only when it is near the data: a 500 ms threshold must not
+    // flatten a 0.05 ms loopback series onto the axis.
+    let data_max = match threshold {
+        Some(t) if t <= data_max * 1.5 => data_max.max(t),
+        _ => data_max,
+    };
     let y_max = if kind == ChartKind::Loss { 100.0 } else { nice_max(data_max * 1.05) };
     let frame = Frame::new(from, to, height, y_max);
     let (ticks, tick_format) = time_ticks(from, to, 7);

@@ -94,7 +94,11 @@ pub fn NotificationBell() -> impl IntoView {
                 title="Alerts"
                 on:click=toggle
             >
-                <span aria-hidden="true">"🔔"</span>
+                // Drawn, not an emoji: servers and kiosks often lack an emoji font.
+                <svg class="notif-icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                    <path d="M12 3a6 6 0 0 0-6 6v3.6L4.3 15.4A1 1 0 0 0 5.2 17h13.6a1 1 0 0 0 .9-1.6L18 12.6V9a6 6 0 0 0-6-6z"></path>
+                    <path d="M9.5 19a2.5 2.5 0 0 0 5 0z"></path>
+                </svg>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let n = counts.await.map_or(0, |c| c.unacknowledged);

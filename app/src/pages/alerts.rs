@@ -49,7 +49,21 @@ pub fn metric_label(metric: &str) -> String {
 /// "182.4 ms > 100 ms": the value that raised the alert against its threshold.
 pub fn alert_value(a: &AlertRow) -> String {
     let unit = metric_unit(&a.metric);
-    format!("{:.1} {unit} > {} {unit}", a.value, trim_num(a.threshold))
+    format!("{} {unit} > {} {unit}", fmt_value(a.value), trim_num(a.threshold))
+}
+
+/// Enough digits to compare with small thresholds (loopback RTTs are hundredths of a ms).
+fn fmt_value(v: f64) -> String {
+    let a = v.abs();
+    if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else if a > 0.0 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn trim_num(v: f64) -> String {
@@ -218,7 +232,7 @@ fn AlertTr(a: AlertRow, ack_target: RwSignal<Option<AlertRow>>) -> impl IntoView
             <td><a href=subject_href(&a)>{a.subject_label.clone()}</a></td>
             <td>{metric_label(&a.metric)}</td>
             <td class="mono" data-field="value">{alert_value(&a)}</td>
-            <td class="mono small">{format!("{:.1} {unit}", a.last_value)}</td>
+            <td class="mono small">{format!("{} {unit}", fmt_value(a.last_value))}</td>
             <td>
                 <span class=format!("badge status alert-state-{state}")>{state}</span>
                 {a.cleared_at.map(|t| view! { <div class="small muted">"cleared " <Time at=t short=true/></div> })}
@@ -350,6 +364,9 @@ mod tests {
         let mut r = row("cpu", None, None);
         r.threshold = 80.5;
         assert_eq!(alert_value(&r), "182.4 % > 80.5 %");
+        r.value = 0.0123;
+        r.threshold = 0.001;
+        assert_eq!(alert_value(&r), "0.012 % > 0.001 %");
     }
 
     #[test]
