@@ -235,7 +235,12 @@ fn AlertTr(a: AlertRow, ack_target: RwSignal<Option<AlertRow>>) -> impl IntoView
             <td class="mono small">{format!("{} {unit}", fmt_value(a.last_value))}</td>
             <td>
                 <span class=format!("badge status alert-state-{state}")>{state}</span>
-                {a.cleared_at.map(|t| view! { <div class="small muted">"cleared " <Time at=t short=true/></div> })}
+                {a
+                    .cleared_at
+                    .map(|t| {
+                        let how = a.close_reason.clone().map_or_else(|| "cleared ".to_owned(), |r| format!("closed ({r}) "));
+                        view! { <div class="small muted">{how} <Time at=t short=true/></div> }
+                    })}
                 {a
                     .acknowledged_by
                     .clone()
@@ -351,6 +356,7 @@ mod tests {
             last_value: 150.0,
             raised_at: Utc::now(),
             cleared_at: None,
+            close_reason: None,
             acknowledged_by: None,
             acknowledged_at: None,
             ack_note: None,
