@@ -131,7 +131,7 @@ try {
     await P.fill('#job-end-after', '60 s');
     // Loopback answers in tens of microseconds: a 1 µs RTT threshold over 3 rounds must alert.
     await P.fill('#job-th-rtt', '0.001');
-    await P.fill('#job-window', '3');
+    await P.fill('input#job-window', '3');
     await Promise.all([
       P.waitForURL((u) => /^\/monitoring\/[^/]+$/.test(u.pathname) && u.pathname !== '/monitoring/new', { timeout: NAV_MS }),
       P.click('#job-submit'),
@@ -252,6 +252,19 @@ try {
     const status = await row.getAttribute('data-status');
     const file = await shot(P, 'monitoring-jobs.png');
     return `row ${jobId} (${status}); ${file}`;
+  });
+
+  await step('h2', 'clone: the form starts from the job (name, destination, duration), new times', ['d'], async () => {
+    await gotoHydrated(P, `/monitoring/new?clone=${jobId}`, '#monitor-form');
+    const name = await P.inputValue('#job-name');
+    assert(name === `${JOB} (copy)`, `name is "${name}"`);
+    const chips = await P.locator('[data-testid="destination-picker"] .picked-list li').count();
+    assert(chips === 1, `${chips} destination chip(s)`);
+    assert(await P.isChecked('#job-start-now'), 'a clone does not start now');
+    const after = await P.inputValue('#job-end-after');
+    assert(/\d/.test(after), `duration "${after}"`);
+    assert((await P.inputValue('#job-th-rtt')) === '0.001', 'thresholds not copied');
+    return `"${name}", 1 destination, starts now, lasts ${after}`;
   });
 
   await step('i', 'alerts page tabs and the notification centre by keyboard', ['a'], async () => {

@@ -19,7 +19,14 @@ pub fn NotificationBell() -> impl IntoView {
     let live = use_live();
     let tick = RwSignal::new(0_u64);
     let open = RwSignal::new(false);
-    let counts = Resource::new(move || (live.get(), tick.get()), |_| get_alert_counts());
+    // Browser-only: the shell hydrates before the live stream's first refresh, and a server-rendered
+    // count inside the shell could be re-fetched mid-hydration (a hydration panic). The bell shows
+    // its count a moment after load instead.
+    let counts = LocalResource::new(move || {
+        live.track();
+        tick.track();
+        get_alert_counts()
+    });
 
     let poll = StoredValue::new(None::<IntervalHandle>);
     Effect::new(move |_| {
@@ -99,12 +106,17 @@ pub fn NotificationBell() -> impl IntoView {
                     <path d="M12 3a6 6 0 0 0-6 6v3.6L4.3 15.4A1 1 0 0 0 5.2 17h13.6a1 1 0 0 0 .9-1.6L18 12.6V9a6 6 0 0 0-6-6z"></path>
                     <path d="M9.5 19a2.5 2.5 0 0 0 5 0z"></path>
                 </svg>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let n = counts.await.map_or(0, |c| c.unacknowledged);
-                        (n > 0).then(|| view! { <span class="notif-count" id="notif-count" data-count=n>{if n > 99 { "99+".to_owned() } else { n.to_string() }}</span> })
-                    })}
-                </Transition>
+                {move || {
+                    let n = count();
+                    (n > 0)
+                        .then(|| {
+                            view! {
+                                <span class="notif-count" id="notif-count" data-count=n>
+                                    {if n > 99 { "99+".to_owned() } else { n.to_string() }}
+                                </span>
+                            }
+                        })
+                }}
             </button>
             <Show when=move || open.get()>
                 <div class="notif-panel" id="notif-panel" role="region" aria-label="Latest alerts">

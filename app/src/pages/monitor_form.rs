@@ -519,7 +519,7 @@ fn JobForm(initial: Initial, edit_id: Option<String>, cloned_from: Option<String
                 </Transition>
             </fieldset>
 
-            <fieldset class="fieldset" id="job-window">
+            <fieldset class="fieldset" id="job-when">
                 <legend>"Window (UTC)"</legend>
                 <div class="form-grid">
                     <div class="field" class:has-error=move || field_error(error, "starts_at").with(Option::is_some)>
