@@ -729,6 +729,57 @@ fn toggle(picked: RwSignal<Vec<Picked>>, p: Picked, on: bool) {
     });
 }
 
+/// One search result of a picker.
+struct PickerRow {
+    picked: Picked,
+    title: String,
+    address: String,
+    detail: String,
+}
+
+/// Search results as checkboxes bound to `picked`; `more` results were left out of the page.
+fn picker_results(
+    list_id: &'static str,
+    class: &'static str,
+    prefix: &'static str,
+    rows: Vec<PickerRow>,
+    more: i64,
+    picked: RwSignal<Vec<Picked>>,
+) -> impl IntoView {
+    view! {
+        <ul class=class id=list_id>
+            {rows
+                .into_iter()
+                .map(|r| {
+                    let id = format!("{prefix}-{}", r.picked.id);
+                    let for_id = id.clone();
+                    let did = r.picked.id.clone();
+                    let p = r.picked;
+                    let name = r.title.clone();
+                    view! {
+                        <li data-name=name>
+                            <input
+                                type="checkbox"
+                                id=id
+                                prop:checked=move || picked.with(|l| l.iter().any(|x| x.id == did))
+                                on:change=move |ev| toggle(picked, p.clone(), event_target_checked(&ev))
+                            />
+                            <label for=for_id>
+                                <strong>{r.title}</strong>
+                                " "
+                                <span class="muted small mono">{r.address}</span>
+                                " "
+                                <span class="muted small">{r.detail}</span>
+                            </label>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+        {(more > 0).then(|| view! { <p class="muted small">{format!("{more} more: refine the search.")}</p> })}
+    }
+}
+
 /// A debounced search box: `q` follows `text` 250 ms after the last keystroke (Enter: at once).
 fn search_box(id: &'static str, label: &'static str, placeholder: &'static str, q: RwSignal<String>) -> impl IntoView {
     let text = RwSignal::new(String::new());
@@ -780,39 +831,17 @@ fn DestinationPicker(picked: RwSignal<Vec<Picked>>) -> impl IntoView {
                         }
                         Ok(page) => {
                             let more = page.total - i64::try_from(page.items.len()).unwrap_or(0);
-                            view! {
-                                <ul class="picker-results" id="dst-picker-results">
-                                    {page
-                                        .items
-                                        .into_iter()
-                                        .map(|d| {
-                                            let id = format!("pick-dst-{}", d.id);
-                                            let for_id = id.clone();
-                                            let p = Picked { id: d.id.clone(), label: format!("{} ({})", d.name, d.address) };
-                                            let did = d.id.clone();
-                                            view! {
-                                                <li data-name=d.name.clone()>
-                                                    <input
-                                                        type="checkbox"
-                                                        id=id
-                                                        prop:checked=move || picked.with(|l| l.iter().any(|x| x.id == did))
-                                                        on:change=move |ev| toggle(picked, p.clone(), event_target_checked(&ev))
-                                                    />
-                                                    <label for=for_id>
-                                                        <strong>{d.name.clone()}</strong>
-                                                        " "
-                                                        <span class="muted small mono">{d.address.clone()}</span>
-                                                        " "
-                                                        <span class="muted small">{[d.site.clone(), d.city.clone(), d.country.clone()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")}</span>
-                                                    </label>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                                {(more > 0).then(|| view! { <p class="muted small">{format!("{more} more: refine the search.")}</p> })}
-                            }
-                                .into_any()
+                            let rows = page
+                                .items
+                                .into_iter()
+                                .map(|d| PickerRow {
+                                    detail: [d.site, d.city, d.country].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "),
+                                    picked: Picked { id: d.id, label: format!("{} ({})", d.name, d.address) },
+                                    title: d.name,
+                                    address: d.address,
+                                })
+                                .collect();
+                            picker_results("dst-picker-results", "picker-results", "pick-dst", rows, more, picked).into_any()
                         }
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     }
@@ -839,36 +868,17 @@ fn DevicePicker(picked: RwSignal<Vec<Picked>>) -> impl IntoView {
                         Ok(page) if page.items.is_empty() => view! { <p class="muted small">"No device matches."</p> }.into_any(),
                         Ok(page) => {
                             let more = page.total - i64::try_from(page.items.len()).unwrap_or(0);
-                            view! {
-                                <ul class="picker-results picker-results-short" id="dev-picker-results">
-                                    {page
-                                        .items
-                                        .into_iter()
-                                        .map(|d| {
-                                            let id = format!("pick-dev-{}", d.id);
-                                            let for_id = id.clone();
-                                            let p = Picked { id: d.id.clone(), label: format!("{} ({})", d.hostname, d.address) };
-                                            let did = d.id.clone();
-                                            view! {
-                                                <li data-hostname=d.hostname.clone()>
-                                                    <input
-                                                        type="checkbox"
-                                                        id=id
-                                                        prop:checked=move || picked.with(|l| l.iter().any(|x| x.id == did))
-                                                        on:change=move |ev| toggle(picked, p.clone(), event_target_checked(&ev))
-                                                    />
-                                                    <label for=for_id>
-                                                        <strong>{d.hostname.clone()}</strong>
-                                                        " "
-                                                        <span class="muted small mono">{d.address.clone()}</span>
-                                                    </label>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                                {(more > 0).then(|| view! { <p class="muted small">{format!("{more} more: refine the search.")}</p> })}
-                            }
+                            let rows = page
+                                .items
+                                .into_iter()
+                                .map(|d| PickerRow {
+                                    detail: String::new(),
+                                    picked: Picked { id: d.id, label: format!("{} ({})", d.hostname, d.address) },
+                                    title: d.hostname,
+                                    address: d.address,
+                                })
+                                .collect();
+                            picker_results("dev-picker-results", "picker-results picker-results-short", "pick-dev", rows, more, picked)
                                 .into_any()
                         }
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
