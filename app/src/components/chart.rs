@@ -79,6 +79,20 @@ pub fn nice_max(v: f64) -> f64 {
     [1.0, 2.0, 2.5, 5.0, 10.0].into_iter().map(|m| m * base).find(|c| *c >= v * 0.999_999).unwrap_or(10.0 * base)
 }
 
+/// An axis label with just the decimals its step needs: a step of 0.025 ms shows 0.025, 0.05,
+/// 0.075, not values rounded to two places that the ticks are not.
+pub fn tick_label(v: f64, step: f64, unit: &str) -> String {
+    let decimals = (0..=6).find(|d| {
+        let scaled = step * 10f64.powi(*d);
+        (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+    });
+    let d = usize::try_from(decimals.unwrap_or(6)).unwrap_or(6);
+    if v == 0.0 {
+        return format!("0 {unit}");
+    }
+    format!("{v:.d$} {unit}")
+}
+
 /// Four equal steps from 0 to `max`, both included.
 pub fn y_ticks(max: f64) -> Vec<f64> {
     (0..=4).map(|i| max * f64::from(i) / 4.0).collect()
@@ -417,7 +431,7 @@ pub fn Chart(
             view! {
                 <line class="chart-grid" x1=format!("{:.1}", Frame::left()) x2=format!("{:.1}", Frame::right()) y1=format!("{y:.1}") y2=format!("{y:.1}")></line>
                 <text class="chart-tick" x=format!("{:.1}", Frame::left() - 6.0) y=format!("{:.1}", y + 4.0) text-anchor="end">
-                    {fmt_value(v, kind.unit())}
+                    {tick_label(v, y_max / 4.0, kind.unit())}
                 </text>
             }
         })
@@ -594,5 +608,13 @@ mod tests {
         let d = band_path(&f, &pts, &[]);
         assert_eq!(d.matches('Z').count(), 2, "{d}");
         assert!(d.starts_with('M'));
+    }
+
+    #[test]
+    fn tick_labels_carry_the_decimals_of_their_step() {
+        let labels: Vec<String> = y_ticks(0.1).into_iter().map(|v| tick_label(v, 0.1 / 4.0, "ms")).collect();
+        assert_eq!(labels, ["0 ms", "0.025 ms", "0.050 ms", "0.075 ms", "0.100 ms"]);
+        assert_eq!(tick_label(75.0, 25.0, "%"), "75 %");
+        assert_eq!(tick_label(2.5, 2.5, "ms"), "2.5 ms");
     }
 }
