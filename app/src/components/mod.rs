@@ -6,6 +6,7 @@ pub mod breadcrumbs;
 pub mod browser;
 pub mod changes;
 pub mod chart;
+pub mod csv_input;
 pub mod dialog;
 pub mod field;
 pub mod live;

@@ -10,6 +10,7 @@ use leptos_router::params::ParamsMap;
 use crate::components::alert::{EmptyState, ErrorBox, Loading};
 use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
 use crate::components::browser::focus;
+use crate::components::csv_input::CsvInput;
 use crate::components::field::Field;
 use crate::components::live::use_live;
 use crate::components::pagination::Pagination;
@@ -404,34 +405,9 @@ fn DestinationDialog(editing: RwSignal<Option<Editing>>) -> impl IntoView {
     }
 }
 
-/// Reads the picked file as text in the browser.
-#[cfg(feature = "hydrate")]
-fn read_file(ev: &leptos::ev::Event, done: impl FnOnce(String, String) + 'static) {
-    use leptos::wasm_bindgen::closure::Closure;
-    use leptos::wasm_bindgen::{JsCast, JsValue};
-    let Some(input) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok()) else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|f| f.get(0)) else {
-        return;
-    };
-    let name = file.name();
-    let on_text: Closure<dyn FnMut(JsValue)> = Closure::once(move |v: JsValue| {
-        if let Some(text) = v.as_string() {
-            done(name, text);
-        }
-    });
-    let _ = file.text().then(&on_text);
-    on_text.forget();
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn read_file(_ev: &leptos::ev::Event, _done: impl FnOnce(String, String) + 'static) {}
-
 #[component]
 fn ImportPanel() -> impl IntoView {
     let csv = RwSignal::new(String::new());
-    let file_name = RwSignal::new(None::<String>);
     let toasts = use_toasts();
     let live = use_live();
     let import = Action::new(move |text: &String| {
@@ -473,36 +449,7 @@ fn ImportPanel() -> impl IntoView {
             </p>
             <pre class="code small">{CSV_HEADER}"\n"{CSV_EXAMPLE}</pre>
             <form class="form" id="dst-import-form" on:submit=submit>
-                <div class="field">
-                    <label for="dst-csv-file">"CSV file"</label>
-                    <input
-                        id="dst-csv-file"
-                        type="file"
-                        accept=".csv,text/csv,text/plain"
-                        on:change=move |ev| {
-                            read_file(
-                                &ev,
-                                move |name, text| {
-                                    csv.set(text);
-                                    file_name.set(Some(name));
-                                },
-                            );
-                        }
-                    />
-                    {move || file_name.get().map(|n| view! { <p class="hint">"Loaded " <strong>{n}</strong> " — you can still edit it below."</p> })}
-                </div>
-                <div class="field">
-                    <label for="dst-csv">"…or paste CSV"</label>
-                    <textarea
-                        id="dst-csv"
-                        rows="6"
-                        class="mono"
-                        spellcheck="false"
-                        placeholder=format!("{CSV_HEADER}\n{CSV_EXAMPLE}")
-                        prop:value=move || csv.get()
-                        on:input=move |ev| csv.set(event_target_value(&ev))
-                    ></textarea>
-                </div>
+                <CsvInput csv file_id="dst-csv-file" text_id="dst-csv" rows=6 placeholder=format!("{CSV_HEADER}\n{CSV_EXAMPLE}")/>
                 <div class="form-actions">
                     <button type="submit" id="dst-import-submit" class="btn btn-primary" disabled=move || pending.get()>
                         {move || if pending.get() { "Importing…" } else { "Import" }}

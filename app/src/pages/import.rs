@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::api::import_devices;
 use crate::components::alert::ErrorBox;
 use crate::components::breadcrumbs::{crumbs, Breadcrumbs};
+use crate::components::csv_input::CsvInput;
 use crate::components::live::use_live;
 use crate::components::query::href_with;
 use crate::components::title::PageTitle;
@@ -18,34 +19,9 @@ const HEADER: &str =
 const EXAMPLE: &str =
     "edge-1.par,192.0.2.10,22,cisco_ios,,ISR4451,PAR1,48.8566,2.3522,emea/paris/edge,\"core,pci\",vault:edge,";
 
-/// Reads the picked file as text in the browser.
-#[cfg(feature = "hydrate")]
-fn read_file(ev: &leptos::ev::Event, done: impl FnOnce(String, String) + 'static) {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::{JsCast, JsValue};
-    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
-        return;
-    };
-    let Some(file) = input.files().and_then(|f| f.get(0)) else {
-        return;
-    };
-    let name = file.name();
-    let on_text: Closure<dyn FnMut(JsValue)> = Closure::once(move |v: JsValue| {
-        if let Some(text) = v.as_string() {
-            done(name, text);
-        }
-    });
-    let _ = file.text().then(&on_text);
-    on_text.forget();
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn read_file(_ev: &leptos::ev::Event, _done: impl FnOnce(String, String) + 'static) {}
-
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let csv = RwSignal::new(String::new());
-    let file_name = RwSignal::new(None::<String>);
     let toasts = use_toasts();
     let live = use_live();
     let preview = Memo::new(move |_| {
@@ -112,38 +88,7 @@ pub fn ImportPage() -> impl IntoView {
                 </a>
             </div>
             <form class="form card" id="import-form" on:submit=on_submit>
-                <div class="field">
-                    <label for="csv-file">"CSV file"</label>
-                    <input
-                        id="csv-file"
-                        name="file"
-                        type="file"
-                        accept=".csv,text/csv,text/plain"
-                        on:change=move |ev| {
-                            read_file(
-                                &ev,
-                                move |name, text| {
-                                    csv.set(text);
-                                    file_name.set(Some(name));
-                                },
-                            );
-                        }
-                    />
-                    {move || file_name.get().map(|n| view! { <p class="hint">"Loaded " <strong>{n}</strong> " — you can still edit it below."</p> })}
-                </div>
-                <div class="field">
-                    <label for="csv">"…or paste CSV"</label>
-                    <textarea
-                        id="csv"
-                        name="csv"
-                        rows="12"
-                        class="mono"
-                        spellcheck="false"
-                        placeholder=format!("{HEADER}\n{EXAMPLE}")
-                        prop:value=move || csv.get()
-                        on:input=move |ev| csv.set(event_target_value(&ev))
-                    ></textarea>
-                </div>
+                <CsvInput csv file_id="csv-file" text_id="csv" rows=12 placeholder=format!("{HEADER}\n{EXAMPLE}")/>
                 <p class="preview" data-testid="import-preview" aria-live="polite">
                     {move || match preview.get() {
                         None => view! { <span class="muted">"Nothing to import yet."</span> }.into_any(),
