@@ -219,7 +219,7 @@ enum End {
 /// Runs a job to its end. Returns when the job is finished, stopped or the engine halts.
 pub(crate) async fn run(inner: Arc<Inner>, id: &str, mut control: watch::Receiver<Control>) -> Result<(), RunError> {
     // 1. Wait for the start (re-reading the spec on an edit), or pick up a running job.
-    let resumed = loop {
+    let (resumed, mut spec) = loop {
         if control.borrow().stop || control.borrow().halt {
             return Ok(());
         }
@@ -235,18 +235,17 @@ pub(crate) async fn run(inner: Arc<Inner>, id: &str, mut control: watch::Receive
                     }
                     continue;
                 }
-                if let Err(e) = inner.prober() {
-                    tracing::error!(job = %id, error = %e, "monitoring job cannot run");
-                    let _ = execute(&inner, id, JobCommand::Fail { error: e }).await?;
-                    return Ok(());
+                // A job that cannot measure fails instead of starting.
+                if inner.prober().is_err() {
+                    break (None, spec);
                 }
                 match execute(&inner, id, JobCommand::Start { at: Utc::now() }).await? {
-                    Ok(()) => break None,
+                    Ok(()) => break (None, spec),
                     // Cancelled or started meanwhile: the next turn sees which.
                     Err(_) => continue,
                 }
             }
-            JobStatus::Running => break Some(loaded.started_at.unwrap_or(spec.starts_at)),
+            JobStatus::Running => break (Some(loaded.started_at.unwrap_or(spec.starts_at)), spec),
             _ => return Ok(()),
         }
     };
@@ -259,7 +258,6 @@ pub(crate) async fn run(inner: Arc<Inner>, id: &str, mut control: watch::Receive
         }
     };
     let job_id: Arc<str> = Arc::from(id);
-    let mut spec = load(&inner, id).await?.job.spec.ok_or_else(|| RunError::Store("job has no spec".into()))?;
 
     // 2. After a restart: make the hole in the measurements explicit.
     if let Some(started_at) = resumed {
