@@ -56,28 +56,14 @@ async fn destination(conn: &mut PgConnection, e: &StoredEvent, event: Destinatio
     let id = e.aggregate_id.as_str();
     let at = e.metadata.recorded_at;
     match event {
-        DestinationEvent::Added { spec } => {
+        // An update writes the same columns as the add; the row keeps its creation time.
+        DestinationEvent::Added { spec } | DestinationEvent::Updated { spec } => {
             sqlx::query(&format!(
                 "INSERT INTO destinations (id, name, address, site, city, country, tags, version, created_at, updated_at)
-                 VALUES ($1, {UNIQUE_NAME}, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING"
-            ))
-            .bind(id)
-            .bind(&spec.name)
-            .bind(&spec.address)
-            .bind(&spec.site)
-            .bind(&spec.city)
-            .bind(&spec.country)
-            .bind(&spec.tags)
-            .bind(e.sequence)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-        }
-        DestinationEvent::Updated { spec } => {
-            sqlx::query(&format!(
-                "UPDATE destinations SET name = {UNIQUE_NAME}, address = $3, site = $4, city = $5, country = $6,
-                        tags = $7, version = $8, updated_at = $9
-                  WHERE id = $1"
+                 VALUES ($1, {UNIQUE_NAME}, $3, $4, $5, $6, $7, $8, $9, $9)
+                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address,
+                        site = EXCLUDED.site, city = EXCLUDED.city, country = EXCLUDED.country, tags = EXCLUDED.tags,
+                        version = EXCLUDED.version, updated_at = EXCLUDED.updated_at"
             ))
             .bind(id)
             .bind(&spec.name)
